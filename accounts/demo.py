@@ -1,0 +1,315 @@
+"""The demo: an advisor with three households, two years of trades and synthetic prices.
+
+Everything is deterministic for a given `today` (seeded random walks in integer cents), and
+`demo_seed` is idempotent: a household that already exists is left as it is. Prices are labelled
+source="synthetic" so nobody mistakes them for market data.
+"""
+
+import random
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from rest_framework.authtoken.models import Token
+
+from accounts.models import (
+    Account,
+    Household,
+    Membership,
+    Owner,
+    OwnerTaxProfile,
+    TargetAllocation,
+    TaxpayerUnit,
+)
+from harvester.audit import audit_record
+from harvester.models import HarvestPolicy
+from lots.ledger import ledger_recompute
+from lots.models import AssetClass, Price, ScheduledPurchase, Security, Transaction
+
+DEMO_PASSWORD = "harvest-demo"
+MAIN = "Morgan household"
+
+# login, first name, last name, role in the main household (None: not a member of it)
+DEMO_USERS = [
+    ("advisor", "Avery", "Advisor"),
+    ("alex", "Alex", "Morgan"),
+    ("jordan", "Jordan", "Morgan"),
+    ("taylor", "Taylor", "Reed"),
+    ("reporter", "Riley", "Reporter"),
+    ("chen", "Chris", "Chen"),
+    ("patel", "Priya", "Patel"),
+]
+
+# Ticker -> (starting close in cents, yearly drift in basis points, daily volatility in basis points,
+# drawdown depth in basis points applied around the last few months so some lots sit at a loss).
+PRICE_SHAPES = {
+    "VTI": (22000, 900, 90, 1400),
+    "ITOT": (11000, 900, 90, 1400),
+    "SCHB": (5600, 900, 90, 1400),
+    "VOO": (44000, 1000, 90, 1300),
+    "IVV": (48000, 1000, 90, 1300),
+    "VEA": (4900, 300, 100, 1900),
+    "IEFA": (7400, 300, 100, 1900),
+    "VWO": (4300, 100, 120, 2300),
+    "IEMG": (5300, 100, 120, 2300),
+    "AGG": (9900, -100, 30, 500),
+    "BND": (7300, -100, 30, 500),
+    "VXUS": (6000, 300, 100, 1800),
+    "IXUS": (6700, 300, 100, 1800),
+}
+
+
+def business_days(start: date, end: date):
+    day = start
+    while day <= end:
+        if day.weekday() < 5:
+            yield day
+        day += timedelta(days=1)
+
+
+def synthetic_closes(ticker: str, start: date, end: date) -> dict[date, Decimal]:
+    """A seeded random walk in integer cents with a drawdown that bottoms ~45 days before `end`."""
+    base, drift_bp, vol_bp, dip_bp = PRICE_SHAPES[ticker]
+    rng = random.Random(f"harvester-demo-{ticker}")
+    days = list(business_days(start, end))
+    n = len(days)
+    closes = {}
+    level = base * 10000  # cents * 1e4, integers only
+    for i, day in enumerate(days):
+        step = rng.randint(-vol_bp, vol_bp) + drift_bp // 252
+        level = level * (10000 + step) // 10000
+        # A V-shaped drawdown centred 45 trading-ish days before the end, 120 days wide.
+        centre, half = n - 45, 60
+        distance = abs(i - centre)
+        dip = dip_bp * max(0, half - distance) // half if distance < half else 0
+        if i > centre:  # only partial recovery, so recent buys are at a loss too
+            dip = max(dip, dip_bp * 2 // 5)
+        cents = level * (10000 - dip) // 10000 // 10000
+        closes[day] = (Decimal(cents) / 100).quantize(Decimal("0.01"))
+    return closes
+
+
+@dataclass
+class Book:
+    """Tracks shares while generating trades, so the demo never sells what it does not hold."""
+
+    prices: dict[str, dict[date, Decimal]]
+    seq: int = 0
+    held: dict[tuple[int, str], Decimal] = field(default_factory=dict)
+    pending: list[Transaction] = field(default_factory=list)
+
+    def close(self, ticker: str, day: date) -> Decimal:
+        series = self.prices[ticker]
+        while day not in series:
+            day -= timedelta(days=1)
+        return series[day]
+
+    def trade(self, account: Account, security: Security, day: date, action: str, qty: Decimal, **extra):
+        while day.weekday() >= 5:
+            day += timedelta(days=1)
+        key = (account.pk, security.ticker)
+        if action == Transaction.Action.SELL:
+            qty = min(qty, self.held.get(key, Decimal(0)))
+            if qty <= 0:
+                return None
+            self.held[key] -= qty
+        else:
+            self.held[key] = self.held.get(key, Decimal(0)) + qty
+        self.seq += 1
+        txn = Transaction(
+            account=account,
+            security=security,
+            trade_date=day,
+            seq=self.seq,
+            action=action,
+            quantity=qty,
+            price=self.close(security.ticker, day),
+            fees=extra.pop("fees", Decimal("0")),
+            custodian_txn_id=f"DEMO-{account.pk}-{self.seq}",
+            source_file="seed_demo",
+            **extra,
+        )
+        self.pending.append(txn)
+        return txn
+
+    def buy_amount(self, account, security, day, amount: Decimal, action=Transaction.Action.BUY):
+        price = self.close(security.ticker, day)
+        qty = (amount / price).quantize(Decimal("0.0001"))
+        return self.trade(account, security, day, action, qty)
+
+    def sell_all(self, account, security, day):
+        return self.trade(account, security, day, Transaction.Action.SELL, self.held.get((account.pk, security.ticker), 0))
+
+
+def _user(username: str, first: str, last: str):
+    User = get_user_model()
+    user, created = User.objects.get_or_create(
+        username=username, defaults={"first_name": first, "last_name": last, "email": f"{username}@example.com"}
+    )
+    if created:
+        user.set_password(DEMO_PASSWORD)
+        user.save()
+    return user
+
+
+def _prices(tickers, start: date, end: date) -> dict[str, dict[date, Decimal]]:
+    result = {}
+    for ticker in tickers:
+        series = synthetic_closes(ticker, start, end)
+        result[ticker] = series
+        security = Security.objects.get(ticker=ticker)
+        existing = set(Price.objects.filter(security=security).values_list("date", flat=True))
+        Price.objects.bulk_create(
+            [Price(security=security, date=d, close=c, source="synthetic") for d, c in series.items() if d not in existing]
+        )
+    return result
+
+
+def _policy(household, advisor):
+    HarvestPolicy.objects.create(household=household, version=1, created_by=advisor)
+
+
+def _profiles(owner, status, income, state_rate, years):
+    for year in years:
+        OwnerTaxProfile.objects.create(
+            owner=owner,
+            year=year,
+            filing_status=status,
+            ordinary_income=Decimal(income),
+            state_rate=Decimal(state_rate),
+        )
+
+
+@transaction.atomic
+def demo_seed(*, today: date) -> dict[str, object]:
+    """Create the demo (idempotent). Returns the logins and what was created."""
+    users = {u: _user(u, f, last) for u, f, last in DEMO_USERS}
+    Token.objects.get_or_create(user=users["reporter"])
+    start = today - timedelta(days=730)
+    prices = _prices(PRICE_SHAPES.keys(), start - timedelta(days=10), today)
+    sec = {s.ticker: s for s in Security.objects.filter(ticker__in=PRICE_SHAPES.keys())}
+    created = []
+    if not Household.objects.filter(name=MAIN).exists():
+        _seed_main(users, sec, prices, start, today)
+        created.append(MAIN)
+    for name, login, tickers in [("Chen household", "chen", ("VTI", "VEA", "AGG")), ("Patel household", "patel", ("VOO", "VWO", "BND"))]:
+        if not Household.objects.filter(name=name).exists():
+            _seed_small(name, users[login], users["advisor"], sec, prices, start, today, tickers)
+            created.append(name)
+    for household in Household.objects.filter(name__in=created):
+        ledger_recompute(household_id=household.pk, as_of=today)
+    return {"created": created, "password": DEMO_PASSWORD, "token": Token.objects.get(user=users["reporter"]).key}
+
+
+def _seed_main(users, sec, prices, start: date, today: date) -> None:
+    advisor = users["advisor"]
+    hh = Household.objects.create(name=MAIN)
+    for login, role in [("advisor", "advisor"), ("alex", "member"), ("jordan", "member"), ("taylor", "trustee"), ("reporter", "reporter")]:
+        Membership.objects.create(household=hh, user=users[login], role=role)
+    family = TaxpayerUnit.objects.create(household=hh, name="Alex & Jordan Morgan (married filing jointly)")
+    trust_unit = TaxpayerUnit.objects.create(household=hh, name="Morgan Family Trust (separate taxpayer)")
+    alex = Owner.objects.create(household=hh, name="Alex Morgan", taxpayer_unit=family, user=users["alex"])
+    jordan = Owner.objects.create(household=hh, name="Jordan Morgan", taxpayer_unit=family, user=users["jordan"])
+    trust = Owner.objects.create(
+        household=hh, name="Morgan Family Trust", kind=Owner.Kind.NON_GRANTOR_TRUST, taxpayer_unit=trust_unit
+    )
+    trust.trustees.set([users["taylor"], users["alex"]])
+    years = (today.year - 1, today.year)
+    _profiles(alex, "mfj", "310000", "5.0000", years)
+    _profiles(jordan, "mfj", "310000", "5.0000", years)
+    _profiles(trust, "trust", "18000", "5.0000", years)
+
+    def account(name, kind, owners, custodian, number, method=Account.LotMethod.FIFO):
+        a = Account.objects.create(
+            household=hh, name=name, kind=kind, custodian=custodian, number_masked=number, lot_method=method
+        )
+        a.owners.set(owners)
+        return a
+
+    a_ind = account("Alex individual", "individual", [alex], "Schwab", "****4821", Account.LotMethod.SPECIFIC)
+    a_ira = account("Alex IRA", "ira", [alex], "Schwab", "****7730")
+    j_ind = account("Jordan individual", "individual", [jordan], "Fidelity", "****1195", Account.LotMethod.SPECIFIC)
+    j_ira = account("Jordan IRA", "ira", [jordan], "Fidelity", "****6602")
+    joint = account("Alex & Jordan joint", "joint", [alex, jordan], "Vanguard", "****3307")
+    t_acc = account("Morgan Family Trust", "trust", [trust], "Schwab", "****9154")
+
+    for code, weight in [("us_total_market", "45"), ("intl_developed", "25"), ("emerging", "10"), ("us_bonds", "20")]:
+        TargetAllocation.objects.create(household=hh, asset_class=AssetClass.objects.get(code=code), weight_percent=Decimal(weight))
+    _policy(hh, advisor)
+
+    book = Book(prices)
+    month_starts = []
+    d = date(start.year, start.month, 1)
+    while d <= today - timedelta(days=3):
+        if d >= start:
+            month_starts.append(d)
+        d = date(d.year + (d.month == 12), d.month % 12 + 1, 1)
+
+    # Monthly contributions in every taxable account, and IRA purchases; quarterly DRIP of VTI in Alex's IRA.
+    for i, m in enumerate(month_starts):
+        book.buy_amount(a_ind, sec["VTI"], m + timedelta(days=2), Decimal("1500"))
+        book.buy_amount(a_ind, sec["VEA"], m + timedelta(days=2), Decimal("700"))
+        book.buy_amount(j_ind, sec["VEA"], m + timedelta(days=3), Decimal("800"))
+        book.buy_amount(j_ind, sec["VWO"], m + timedelta(days=3), Decimal("400"))
+        book.buy_amount(joint, sec["VTI"], m + timedelta(days=4), Decimal("1000"))
+        book.buy_amount(joint, sec["AGG"], m + timedelta(days=4), Decimal("600"))
+        if i % 3 == 0:
+            book.buy_amount(t_acc, sec["VTI"], m + timedelta(days=5), Decimal("4000"))
+            book.buy_amount(t_acc, sec["VWO"], m + timedelta(days=5), Decimal("1500"))
+            book.buy_amount(a_ira, sec["VTI"], m + timedelta(days=6), Decimal("1500"))
+            book.buy_amount(j_ira, sec["AGG"], m + timedelta(days=6), Decimal("1500"))
+            book.buy_amount(a_ira, sec["VTI"], m + timedelta(days=24), Decimal("85"), action=Transaction.Action.REINVEST)
+
+    # Realized gains: the trust trims VTI after a year; the joint account rebalances some AGG.
+    book.trade(t_acc, sec["VTI"], start + timedelta(days=400), Transaction.Action.SELL, Decimal("10"))
+    book.trade(joint, sec["AGG"], start + timedelta(days=380), Transaction.Action.SELL, Decimal("20"))
+    # A clean harvest: the trust sells VWO at a loss near the bottom and buys IEMG (different index).
+    bottom = today - timedelta(days=60)
+    sold = book.sell_all(t_acc, sec["VWO"], bottom)
+    if sold is not None:
+        book.buy_amount(t_acc, sec["IEMG"], bottom, sold.quantity * sold.price)
+    # A cross-account wash sale the 1099-B will miss: Alex harvests VEA, and Jordan's monthly VEA
+    # contribution lands within 30 days in another account of the same taxpayer unit.
+    harvest_day = today - timedelta(days=75)
+    sold = book.sell_all(a_ind, sec["VEA"], harvest_day)
+    if sold is not None:
+        book.buy_amount(a_ind, sec["IEFA"], harvest_day, sold.quantity * sold.price)
+    # An IRA purchase of the same index inside the window: that part of the loss is lost for good.
+    harvest_day2 = today - timedelta(days=50)
+    sold = book.sell_all(j_ind, sec["VWO"], harvest_day2)
+    if sold is not None:
+        book.buy_amount(j_ind, sec["IEMG"], harvest_day2, sold.quantity * sold.price)
+        book.buy_amount(j_ira, sec["VWO"], harvest_day2 + timedelta(days=10), Decimal("2000"))
+    Transaction.objects.bulk_create(sorted(book.pending, key=lambda t: (t.trade_date, t.seq)))
+
+    ScheduledPurchase.objects.bulk_create(
+        [
+            ScheduledPurchase(account=a_ind, security=sec["VTI"], kind="contribution", frequency="monthly", amount=Decimal("1500"), start_date=start),
+            ScheduledPurchase(account=j_ind, security=sec["VEA"], kind="contribution", frequency="monthly", amount=Decimal("800"), start_date=start),
+            ScheduledPurchase(account=joint, security=sec["VTI"], kind="contribution", frequency="monthly", amount=Decimal("1000"), start_date=start),
+            ScheduledPurchase(account=a_ira, security=sec["VTI"], kind="drip", frequency="quarterly", start_date=start),
+        ]
+    )
+    audit_record(action="demo.seed", actor=advisor, household=hh, obj=hh, summary=f"Demo household created with {len(book.pending)} trades")
+
+
+def _seed_small(name, member, advisor, sec, prices, start, today, tickers) -> None:
+    hh = Household.objects.create(name=name)
+    Membership.objects.create(household=hh, user=member, role="member")
+    Membership.objects.create(household=hh, user=advisor, role="advisor")
+    unit = TaxpayerUnit.objects.create(household=hh, name=f"{member.get_full_name()}")
+    owner = Owner.objects.create(household=hh, name=member.get_full_name(), taxpayer_unit=unit, user=member)
+    _profiles(owner, "single", "145000", "4.0000", (today.year - 1, today.year))
+    acc = Account.objects.create(household=hh, name=f"{member.first_name} individual", kind="individual", custodian="Schwab", number_masked="****2040")
+    acc.owners.set([owner])
+    _policy(hh, advisor)
+    book = Book(prices)
+    d = start
+    while d <= today - timedelta(days=3):
+        for ticker, amount in zip(tickers, ("900", "500", "300"), strict=True):
+            book.buy_amount(acc, sec[ticker], d, Decimal(amount))
+        d += timedelta(days=45)
+    Transaction.objects.bulk_create(book.pending)
+    audit_record(action="demo.seed", actor=advisor, household=hh, obj=hh, summary=f"Demo household created with {len(book.pending)} trades")

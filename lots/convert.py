@@ -1,0 +1,105 @@
+"""The only module that turns ORM rows into engine values and engine results back into rows."""
+
+from collections.abc import Iterable
+from datetime import date
+
+from accounts.models import Account, Household
+from lots import engine
+from lots.models import Disposal, IdentityOverride, Lot, Security, Transaction, WashSaleAdjustment
+
+ENGINE_ACTIONS = {
+    Transaction.Action.BUY: "buy",
+    Transaction.Action.SELL: "sell",
+    Transaction.Action.REINVEST: "reinvest",
+    Transaction.Action.TRANSFER_IN: "transfer_in",
+}
+
+
+def account_to_engine(account: Account) -> engine.Account:
+    owners = sorted(o.pk for o in account.owners.all())
+    units = {o.taxpayer_unit_id for o in account.owners.all()}
+    if len(units) != 1:
+        raise ValueError(f"Account {account} must have owners in exactly one taxpayer unit (has {len(units)}).")
+    return engine.Account(
+        account=str(account.pk), owner=str(owners[0]), taxpayer=str(units.pop()), kind=account.engine_kind
+    )
+
+
+def identity_map(household: Household, securities: Iterable[Security], as_of: date) -> dict[str, str]:
+    """ticker -> identity group: the tracked index (as of `as_of`), unless the household overrode it."""
+    overrides = dict(
+        IdentityOverride.objects.filter(household=household).values_list("security__ticker", "group")
+    )
+    return {s.ticker: overrides.get(s.ticker) or s.tracked_index_on(as_of) for s in securities}
+
+
+def transaction_to_engine(txn: Transaction, account_method: str) -> engine.Trade:
+    method = txn.lot_selection or account_method
+    return engine.Trade(
+        trade_id=str(txn.pk),
+        date=txn.trade_date,
+        account=str(txn.account_id),
+        ticker=txn.security.ticker,
+        action=ENGINE_ACTIONS[txn.action],
+        quantity=txn.quantity,
+        price=txn.price,
+        fees=txn.fees,
+        lot_id=str(txn.specific_lot_id) if txn.specific_lot_id else None,
+        lot_method=method if txn.action == Transaction.Action.SELL else None,
+        acquired_date=txn.acquired_date,
+        basis=txn.basis,
+    )
+
+
+def result_to_rows(result: engine.Result, *, securities: dict[str, Security]) -> tuple[list, list, list]:
+    """Engine result -> unsaved Lot, Disposal and (disposal-index, WashSaleAdjustment) rows."""
+    lots = [
+        Lot(
+            account_id=int(ol.account),
+            security=securities[ol.ticker],
+            origin_id=int(ol.buy_trade),
+            quantity=ol.qty,
+            cost_basis=ol.adjusted_basis,
+            wash_sale_adjustment=getattr(ol, "wash_sale_adjustment", 0) or 0,
+            acquired_date=ol.acquired_date,
+            holding_period_start=ol.holding_period_start,
+        )
+        for ol in result.open_lots
+    ]
+    disposals = []
+    by_key: dict[tuple[str, str], int] = {}
+    for sale in result.sales:
+        by_key[(sale.sell_trade, sale.buy_trade)] = len(disposals)
+        disposals.append(
+            Disposal(
+                account_id=int(sale.account),
+                security=securities[sale.ticker],
+                sale_id=int(sale.sell_trade),
+                origin_id=int(sale.buy_trade),
+                quantity=sale.qty,
+                date_acquired=sale.date_acquired,
+                date_sold=sale.date_sold,
+                proceeds=sale.proceeds,
+                cost_basis=sale.cost_basis,
+                disallowed=sale.wash_sale_disallowed,
+                code=sale.code,
+                gain_loss=sale.gain_loss,
+                term=sale.term,
+                tax_year=sale.tax_year,
+                reportable=sale.reportable,
+            )
+        )
+    adjustments = [
+        (
+            by_key[(adj.sell_trade, adj.buy_trade)],
+            WashSaleAdjustment(
+                replacement_id=int(adj.replacement_trade),
+                replacement_account_id=int(adj.replacement_account),
+                quantity=adj.qty,
+                disallowed=adj.disallowed,
+                kind=adj.kind,
+            ),
+        )
+        for adj in result.adjustments
+    ]
+    return lots, disposals, adjustments

@@ -1,0 +1,124 @@
+"""Shared fixtures: a small household built from named people, a real Celery worker, headless Chromium."""
+
+import os
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"),
+        "headless": True,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-quic",
+        ],
+    }
+
+
+@pytest.fixture(scope="session")
+def celery_worker_thread(django_db_setup, django_db_blocker):
+    """A real Celery worker (solo pool, in a thread) consuming from the real Redis broker.
+
+    Session-scoped: a worker built inside a test's transaction closes that test's connection.
+    Tests that need the worker to see their rows use django_db(transaction=True).
+    """
+    from django.conf import settings
+
+    if not settings.REDIS_URL:
+        pytest.skip("REDIS_URL is not set: run the suite with scripts/test")
+    from celery.contrib.testing.worker import start_worker
+
+    from harvester.celery import app
+
+    with django_db_blocker.unblock():
+        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10, loglevel="WARNING") as w:
+            yield w
+
+
+class World:
+    """Named people and one household: the Morgans (two spouses, a joint account, IRAs, a trust)."""
+
+    def __init__(self, django_user_model):
+        from accounts.models import Account, Household, Membership, Owner, TaxpayerUnit
+
+        def user(name):
+            return django_user_model.objects.create_user(name, f"{name}@example.com", "pw-" + name)
+
+        self.advisor, self.alex, self.jordan = user("advisor"), user("alex"), user("jordan")
+        self.taylor, self.reporter, self.outsider = user("taylor"), user("reporter"), user("outsider")
+        hh = self.household = Household.objects.create(name="Morgan household")
+        for u, role in [
+            (self.advisor, "advisor"),
+            (self.alex, "member"),
+            (self.jordan, "member"),
+            (self.taylor, "trustee"),
+            (self.reporter, "reporter"),
+        ]:
+            Membership.objects.create(household=hh, user=u, role=role)
+        family = TaxpayerUnit.objects.create(household=hh, name="Alex & Jordan")
+        trust_unit = TaxpayerUnit.objects.create(household=hh, name="Trust")
+        self.alex_owner = Owner.objects.create(household=hh, name="Alex", taxpayer_unit=family, user=self.alex)
+        self.jordan_owner = Owner.objects.create(household=hh, name="Jordan", taxpayer_unit=family, user=self.jordan)
+        self.trust_owner = Owner.objects.create(
+            household=hh, name="Trust", kind="non_grantor_trust", taxpayer_unit=trust_unit
+        )
+        self.trust_owner.trustees.set([self.taylor])
+
+        def account(name, kind, owners):
+            a = Account.objects.create(household=hh, name=name, kind=kind)
+            a.owners.set(owners)
+            return a
+
+        self.alex_ind = account("Alex individual", "individual", [self.alex_owner])
+        self.alex_ira = account("Alex IRA", "ira", [self.alex_owner])
+        self.jordan_ind = account("Jordan individual", "individual", [self.jordan_owner])
+        self.joint = account("Joint", "joint", [self.alex_owner, self.jordan_owner])
+        self.trust = account("Trust", "trust", [self.trust_owner])
+
+        # Another household, with its own member: a stranger to the Morgans.
+        other = self.other_household = Household.objects.create(name="Chen household")
+        self.chen = user("chen")
+        Membership.objects.create(household=other, user=self.chen, role="member")
+        unit = TaxpayerUnit.objects.create(household=other, name="Chen")
+        chen_owner = Owner.objects.create(household=other, name="Chen", taxpayer_unit=unit, user=self.chen)
+        self.chen_account = Account.objects.create(household=other, name="Chen individual", kind="individual")
+        self.chen_account.owners.set([chen_owner])
+
+    def trade(self, account, ticker, day, action, qty, price, fees="0", **extra):
+        from lots.models import Security, Transaction
+
+        return Transaction.objects.create(
+            account=account,
+            security=Security.objects.get(ticker=ticker),
+            trade_date=date.fromisoformat(day) if isinstance(day, str) else day,
+            action=action,
+            quantity=Decimal(qty),
+            price=Decimal(price),
+            fees=Decimal(fees),
+            **extra,
+        )
+
+    def price(self, ticker, day, close):
+        from lots.models import Price, Security
+
+        return Price.objects.create(
+            security=Security.objects.get(ticker=ticker), date=date.fromisoformat(day), close=Decimal(close)
+        )
+
+
+@pytest.fixture
+def world(db, django_user_model):
+    return World(django_user_model)
