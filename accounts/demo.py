@@ -128,6 +128,8 @@ class Book:
             price=self.close(security.ticker, day),
             fees=extra.pop("fees", Decimal("0")),
             custodian_txn_id=f"DEMO-{account.pk}-{self.seq}",
+            # Whole positions are sold, so first-in-first-out names the same shares as specific lots.
+            lot_selection=Transaction.LotSelection.FIFO if action == Transaction.Action.SELL else "",
             source_file="seed_demo",
             **extra,
         )
@@ -247,42 +249,49 @@ def _seed_main(users, sec, prices, start: date, today: date) -> None:
             month_starts.append(d)
         d = date(d.year + (d.month == 12), d.month % 12 + 1, 1)
 
+    # Events run in date order, so a sale only ever sells what is held on its date.
+    events: list[tuple[date, int, object]] = []
+
+    def on(day, fn):
+        events.append((day, len(events), fn))
+
     # Monthly contributions in every taxable account, and IRA purchases; quarterly DRIP of VTI in Alex's IRA.
     for i, m in enumerate(month_starts):
-        book.buy_amount(a_ind, sec["VTI"], m + timedelta(days=2), Decimal("1500"))
-        book.buy_amount(a_ind, sec["VEA"], m + timedelta(days=2), Decimal("700"))
-        book.buy_amount(j_ind, sec["VEA"], m + timedelta(days=3), Decimal("800"))
-        book.buy_amount(j_ind, sec["VWO"], m + timedelta(days=3), Decimal("400"))
-        book.buy_amount(joint, sec["VTI"], m + timedelta(days=4), Decimal("1000"))
-        book.buy_amount(joint, sec["AGG"], m + timedelta(days=4), Decimal("600"))
+        on(m + timedelta(days=2), lambda m=m: book.buy_amount(a_ind, sec["VTI"], m + timedelta(days=2), Decimal("1500")))
+        on(m + timedelta(days=2), lambda m=m: book.buy_amount(a_ind, sec["VEA"], m + timedelta(days=2), Decimal("700")))
+        on(m + timedelta(days=3), lambda m=m: book.buy_amount(j_ind, sec["VEA"], m + timedelta(days=3), Decimal("800")))
+        on(m + timedelta(days=3), lambda m=m: book.buy_amount(j_ind, sec["VWO"], m + timedelta(days=3), Decimal("400")))
+        on(m + timedelta(days=4), lambda m=m: book.buy_amount(joint, sec["VTI"], m + timedelta(days=4), Decimal("1000")))
+        on(m + timedelta(days=4), lambda m=m: book.buy_amount(joint, sec["AGG"], m + timedelta(days=4), Decimal("600")))
         if i % 3 == 0:
-            book.buy_amount(t_acc, sec["VTI"], m + timedelta(days=5), Decimal("4000"))
-            book.buy_amount(t_acc, sec["VWO"], m + timedelta(days=5), Decimal("1500"))
-            book.buy_amount(a_ira, sec["VTI"], m + timedelta(days=6), Decimal("1500"))
-            book.buy_amount(j_ira, sec["AGG"], m + timedelta(days=6), Decimal("1500"))
-            book.buy_amount(a_ira, sec["VTI"], m + timedelta(days=24), Decimal("85"), action=Transaction.Action.REINVEST)
+            on(m + timedelta(days=5), lambda m=m: book.buy_amount(t_acc, sec["VTI"], m + timedelta(days=5), Decimal("4000")))
+            on(m + timedelta(days=5), lambda m=m: book.buy_amount(t_acc, sec["VWO"], m + timedelta(days=5), Decimal("1500")))
+            on(m + timedelta(days=6), lambda m=m: book.buy_amount(a_ira, sec["VTI"], m + timedelta(days=6), Decimal("1500")))
+            on(m + timedelta(days=6), lambda m=m: book.buy_amount(j_ira, sec["AGG"], m + timedelta(days=6), Decimal("1500")))
+            on(m + timedelta(days=24), lambda m=m: book.buy_amount(
+                a_ira, sec["VTI"], m + timedelta(days=24), Decimal("85"), action=Transaction.Action.REINVEST))
 
     # Realized gains: the trust trims VTI after a year; the joint account rebalances some AGG.
-    book.trade(t_acc, sec["VTI"], start + timedelta(days=400), Transaction.Action.SELL, Decimal("10"))
-    book.trade(joint, sec["AGG"], start + timedelta(days=380), Transaction.Action.SELL, Decimal("20"))
-    # A clean harvest: the trust sells VWO at a loss near the bottom and buys IEMG (different index).
-    bottom = today - timedelta(days=60)
-    sold = book.sell_all(t_acc, sec["VWO"], bottom)
-    if sold is not None:
-        book.buy_amount(t_acc, sec["IEMG"], bottom, sold.quantity * sold.price)
-    # A cross-account wash sale the 1099-B will miss: Alex harvests VEA, and Jordan's monthly VEA
-    # contribution lands within 30 days in another account of the same taxpayer unit.
-    harvest_day = today - timedelta(days=75)
-    sold = book.sell_all(a_ind, sec["VEA"], harvest_day)
-    if sold is not None:
-        book.buy_amount(a_ind, sec["IEFA"], harvest_day, sold.quantity * sold.price)
-    # An IRA purchase of the same index inside the window: that part of the loss is lost for good.
-    harvest_day2 = today - timedelta(days=50)
-    sold = book.sell_all(j_ind, sec["VWO"], harvest_day2)
-    if sold is not None:
-        book.buy_amount(j_ind, sec["IEMG"], harvest_day2, sold.quantity * sold.price)
-        book.buy_amount(j_ira, sec["VWO"], harvest_day2 + timedelta(days=10), Decimal("2000"))
-    Transaction.objects.bulk_create(sorted(book.pending, key=lambda t: (t.trade_date, t.seq)))
+    on(start + timedelta(days=400), lambda: book.trade(t_acc, sec["VTI"], start + timedelta(days=400), "sell", Decimal("10")))
+    on(start + timedelta(days=380), lambda: book.trade(joint, sec["AGG"], start + timedelta(days=380), "sell", Decimal("20")))
+
+    def harvest(account, security, replacement, day):
+        """Sell every share of `security` in `account` and buy the same dollars of `replacement`."""
+        sold = book.sell_all(account, security, day)
+        if sold is not None:
+            book.buy_amount(account, replacement, day, sold.quantity * sold.price)
+
+    # A clean harvest: the trust (a separate taxpayer) sells VWO near the bottom and buys IEMG.
+    on(today - timedelta(days=60), lambda: harvest(t_acc, sec["VWO"], sec["IEMG"], today - timedelta(days=60)))
+    # A cross-account wash sale the 1099-B misses: Alex harvests VEA into IEFA, and Jordan's monthly VEA
+    # contribution (same taxpayer unit) lands within 30 days in another account.
+    on(today - timedelta(days=75), lambda: harvest(a_ind, sec["VEA"], sec["IEFA"], today - timedelta(days=75)))
+    # Jordan harvests VWO into IEMG, then Jordan's IRA buys VWO ten days later: that part is lost for good.
+    on(today - timedelta(days=50), lambda: harvest(j_ind, sec["VWO"], sec["IEMG"], today - timedelta(days=50)))
+    on(today - timedelta(days=40), lambda: book.buy_amount(j_ira, sec["VWO"], today - timedelta(days=40), Decimal("2000")))
+    for _, _, fn in sorted(events, key=lambda e: (e[0], e[1])):
+        fn()
+    Transaction.objects.bulk_create(book.pending)
 
     ScheduledPurchase.objects.bulk_create(
         [

@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView
 
 from accounts import views as account_views
 from harvester import api
+from lots import views as lot_views
 
 urlpatterns = [
     path("", account_views.home, name="home"),
@@ -14,6 +15,9 @@ urlpatterns = [
     path(
         "households/<int:household_id>/accounts/<int:account_id>/", account_views.account_detail, name="account"
     ),
+    path("households/<int:household_id>/realized/", lot_views.realized, name="realized"),
+    path("households/<int:household_id>/realized/form8949.csv", lot_views.form8949_csv, name="form8949-csv"),
+    path("households/<int:household_id>/reconcile/", lot_views.reconcile, name="reconcile"),
     path("api/", include(api.urlpatterns)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("admin/", admin.site.urls),

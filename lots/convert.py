@@ -53,19 +53,23 @@ def transaction_to_engine(txn: Transaction, account_method: str) -> engine.Trade
 
 def result_to_rows(result: engine.Result, *, securities: dict[str, Security]) -> tuple[list, list, list]:
     """Engine result -> unsaved Lot, Disposal and (disposal-index, WashSaleAdjustment) rows."""
-    lots = [
-        Lot(
-            account_id=int(ol.account),
-            security=securities[ol.ticker],
-            origin_id=int(ol.buy_trade),
-            quantity=ol.qty,
-            cost_basis=ol.adjusted_basis,
-            wash_sale_adjustment=getattr(ol, "wash_sale_adjustment", 0) or 0,
-            acquired_date=ol.acquired_date,
-            holding_period_start=ol.holding_period_start,
+    lots = []
+    pieces: dict[str, int] = {}
+    for ol in result.open_lots:
+        piece = pieces[ol.buy_trade] = pieces.get(ol.buy_trade, -1) + 1
+        lots.append(
+            Lot(
+                account_id=int(ol.account),
+                security=securities[ol.ticker],
+                origin_id=int(ol.buy_trade),
+                piece=piece,
+                quantity=ol.qty,
+                cost_basis=ol.adjusted_basis,
+                wash_sale_adjustment=ol.wash_sale_adjustment,
+                acquired_date=ol.acquired_date,
+                holding_period_start=ol.holding_period_start,
+            )
         )
-        for ol in result.open_lots
-    ]
     disposals = []
     by_key: dict[tuple[str, str], int] = {}
     for sale in result.sales:
@@ -85,6 +89,8 @@ def result_to_rows(result: engine.Result, *, securities: dict[str, Security]) ->
                 code=sale.code,
                 gain_loss=sale.gain_loss,
                 term=sale.term,
+                holding_period_start=sale.holding_period_start,
+                wash_basis_adjustment=sale.wash_basis_adjustment,
                 tax_year=sale.tax_year,
                 reportable=sale.reportable,
             )
@@ -98,8 +104,59 @@ def result_to_rows(result: engine.Result, *, securities: dict[str, Security]) ->
                 quantity=adj.qty,
                 disallowed=adj.disallowed,
                 kind=adj.kind,
+                identity_group=adj.group,
             ),
         )
         for adj in result.adjustments
     ]
     return lots, disposals, adjustments
+
+
+def disposal_to_sale(d: Disposal) -> engine.Sale:
+    return engine.Sale(
+        sell_trade=str(d.sale_id),
+        buy_trade=str(d.origin_id),
+        account=str(d.account_id),
+        ticker=d.security.ticker,
+        qty=d.quantity,
+        date_acquired=d.date_acquired,
+        date_sold=d.date_sold,
+        proceeds=d.proceeds,
+        cost_basis=d.cost_basis,
+        wash_sale_disallowed=d.disallowed,
+        code=d.code,
+        gain_loss=d.gain_loss,
+        term=d.term,
+        tax_year=d.tax_year,
+        reportable=d.reportable,
+        holding_period_start=d.holding_period_start,
+        wash_basis_adjustment=d.wash_basis_adjustment,
+    )
+
+
+def adjustment_to_engine(a: WashSaleAdjustment) -> engine.Adjustment:
+    d = a.disposal
+    return engine.Adjustment(
+        sell_trade=str(d.sale_id),
+        buy_trade=str(d.origin_id),
+        replacement_trade=str(a.replacement_id),
+        replacement_account=str(a.replacement_account_id),
+        qty=a.quantity,
+        disallowed=a.disallowed,
+        kind=a.kind,
+        account=str(d.account_id),
+        ticker=d.security.ticker,
+        replacement_ticker=a.replacement.security.ticker,
+        date_sold=d.date_sold,
+        replacement_date=a.replacement.trade_date,
+        group=a.identity_group,
+    )
+
+
+def stored_result(disposals, adjustments) -> engine.Result:
+    """Stored disposals and adjustments as an engine Result, so reports reuse the engine's own functions."""
+    return engine.Result(
+        sales=tuple(disposal_to_sale(d) for d in disposals),
+        adjustments=tuple(adjustment_to_engine(a) for a in adjustments),
+        open_lots=(),
+    )

@@ -218,8 +218,11 @@ class Lot(models.Model):
 
     account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="lots")
     security = models.ForeignKey(Security, on_delete=models.PROTECT, related_name="lots")
-    # One acquisition makes at most one lot, so a lot can never sit in two accounts.
-    origin = models.OneToOneField(Transaction, on_delete=models.CASCADE, related_name="lot")
+    # The acquisition that made the lot. One acquisition can leave several pieces: shares that absorbed a
+    # wash-sale loss carry their own basis and holding period. On PostgreSQL a trigger keeps a lot in its
+    # origin's account, so a lot can never sit in two accounts.
+    origin = models.ForeignKey(Transaction, on_delete=models.CASCADE, related_name="lots")
+    piece = models.PositiveSmallIntegerField(default=0)
     quantity = models.DecimalField(**QUANTITY)
     cost_basis = models.DecimalField(**MONEY, help_text="Adjusted total basis of the remaining shares.")
     wash_sale_adjustment = models.DecimalField(**MONEY, default=0, help_text="Disallowed loss added to basis.")
@@ -229,6 +232,7 @@ class Lot(models.Model):
     class Meta:
         ordering = ["account", "security__ticker", "acquired_date", "id"]
         constraints = [
+            models.UniqueConstraint(fields=["origin", "piece"], name="lot_unique_piece_of_origin"),
             models.CheckConstraint(condition=Q(quantity__gt=0), name="lot_quantity_positive"),
             models.CheckConstraint(condition=Q(cost_basis__gte=0), name="lot_basis_nonnegative"),
             models.CheckConstraint(
@@ -260,6 +264,8 @@ class Disposal(models.Model):
     code = models.CharField(max_length=4, blank=True)
     gain_loss = models.DecimalField(**MONEY)
     term = models.CharField(max_length=5, choices=Term.choices)
+    holding_period_start = models.DateField(help_text="Tacked back when the lot absorbed a wash sale.")
+    wash_basis_adjustment = models.DecimalField(**MONEY, default=0, help_text="Earlier disallowed loss in the basis.")
     tax_year = models.PositiveSmallIntegerField()
     reportable = models.BooleanField(help_text="False for sales inside IRAs and workplace plans.")
 
@@ -288,6 +294,7 @@ class WashSaleAdjustment(models.Model):
     quantity = models.DecimalField(**QUANTITY)
     disallowed = models.DecimalField(**MONEY)
     kind = models.CharField(max_length=10, choices=Kind.choices)
+    identity_group = models.CharField(max_length=200, help_text="Why the two are substantially identical.")
 
     class Meta:
         constraints = [

@@ -117,3 +117,67 @@ def account_totals(position_views: list[PositionView]) -> dict[int, dict[str, De
             value = getattr(p, key)
             t[key] = None if value is None or t[key] is None else t[key] + value
     return totals
+
+
+@dataclass(frozen=True)
+class OwnerRealized:
+    """One owner group's (an account's owners, e.g. "Alex & Jordan" for a joint account) realized results."""
+
+    label: str
+    account_ids: tuple[int, ...]
+    result: "engine.Result"
+    totals: dict
+    rows: list[dict]
+
+
+def owner_label(account) -> str:
+    return " & ".join(sorted(o.name for o in account.owners.all()))
+
+
+def realized(household, *, year: int | None = None) -> list[OwnerRealized]:
+    """Realized gains and losses per owner group, from the stored ledger, through the engine's reports.
+
+    Totals cover every year; `rows` (Form 8949) and the result's sales and adjustments only `year` if given.
+    """
+    from lots import convert
+    from lots.models import Disposal, WashSaleAdjustment
+
+    accounts = list(household.accounts.prefetch_related("owners").order_by("name"))
+    disposals = list(
+        Disposal.objects.filter(account__household=household).select_related("security").order_by("date_sold", "id")
+    )
+    adjustments = list(
+        WashSaleAdjustment.objects.filter(disposal__account__household=household)
+        .select_related("disposal__security", "replacement__security")
+        .order_by("disposal__date_sold", "id")
+    )
+    groups: dict[str, list] = defaultdict(list)
+    for account in accounts:
+        groups[owner_label(account)].append(account.pk)
+    out = []
+    for label, ids in groups.items():
+        ds = [d for d in disposals if d.account_id in ids]
+        adjs = [a for a in adjustments if a.disposal.account_id in ids]
+        if not ds:
+            continue
+        full = convert.stored_result(ds, adjs)
+        if year is not None:
+            shown = convert.stored_result(
+                [d for d in ds if d.tax_year == year], [a for a in adjs if a.disposal.tax_year == year]
+            )
+        else:
+            shown = full
+        names = {str(a.pk): a.name for a in accounts}
+        rows = engine.form8949_rows(shown)
+        for row in rows:
+            row["account_name"] = names.get(row["account"], row["account"])
+        out.append(OwnerRealized(label, tuple(ids), shown, engine.totals(full), rows))
+    return out
+
+
+def tax_years(household) -> list[int]:
+    from lots.models import Disposal
+
+    return sorted(
+        set(Disposal.objects.filter(account__household=household).values_list("tax_year", flat=True)), reverse=True
+    )

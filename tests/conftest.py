@@ -120,5 +120,16 @@ class World:
 
 
 @pytest.fixture
-def world(db, django_user_model):
+def universe(db):
+    """The ETF universe the migrations seed. A transactional test's flush empties every table, so put it
+    back when it is gone (pytest-django runs transactional tests last; this costs one query otherwise)."""
+    from lots.models import Security
+    from lots.reference import load_universe
+
+    if not Security.objects.exists():
+        load_universe()
+
+
+@pytest.fixture
+def world(universe, django_user_model):
     return World(django_user_model)

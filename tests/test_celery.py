@@ -6,7 +6,7 @@ import pytest
 
 from lots.models import Disposal, Lot
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_it_recomputes_the_ledger_in_a_worker(world, celery_worker_thread):

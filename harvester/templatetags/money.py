@@ -26,7 +26,7 @@ def money(value) -> str:
 @register.filter
 def signed_money(value):
     """Money with a class for gains/losses; the sign and a word carry the meaning, not colour alone."""
-    if value is None:
+    if value is None or value == "":
         return "—"
     cls = "loss" if Decimal(value) < 0 else "gain"
     return format_html('<span class="{}">{}</span>', cls, money(value))

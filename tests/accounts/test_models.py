@@ -27,15 +27,18 @@ def test_it_refuses_a_duplicate_custodian_id_in_one_account(world):
     world.trade(world.jordan_ind, "VTI", "2025-01-02", "buy", "1", "100", custodian_txn_id="X1")
 
 
-def test_it_refuses_a_second_lot_from_one_acquisition(world):
-    """A lot can't sit in two accounts: one acquisition makes at most one lot, and a lot has one account."""
+def test_it_keeps_a_lot_in_the_account_of_its_acquisition(world):
+    """A lot can't sit in two accounts: it has one account, which must be its originating trade's."""
     buy = world.trade(world.alex_ind, "VTI", "2025-01-02", "buy", "10", "100")
     vti = Security.objects.get(ticker="VTI")
     fields = dict(security=vti, origin=buy, quantity=Decimal("10"), cost_basis=Decimal("1000"),
                   acquired_date=date(2025, 1, 2), holding_period_start=date(2025, 1, 2))
     Lot.objects.create(account=world.alex_ind, **fields)
     with pytest.raises(IntegrityError), transaction.atomic():
-        Lot.objects.create(account=world.jordan_ind, **fields)
+        Lot.objects.create(account=world.alex_ind, **fields)  # the same piece twice
+    if connection.vendor == "postgresql":
+        with pytest.raises(IntegrityError, match="must be in the account"), transaction.atomic():
+            Lot.objects.create(account=world.jordan_ind, piece=1, **fields)
 
 
 def test_it_refuses_a_negative_lot_or_a_holding_period_after_acquisition(world):

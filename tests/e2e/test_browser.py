@@ -6,7 +6,7 @@ import pytest
 
 from lots.ledger import ledger_recompute
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def login(page, base, username):
