@@ -18,7 +18,13 @@ urlpatterns = [
     path("households/<int:household_id>/realized/", lot_views.realized, name="realized"),
     path("households/<int:household_id>/realized/form8949.csv", lot_views.form8949_csv, name="form8949-csv"),
     path("households/<int:household_id>/reconcile/", lot_views.reconcile, name="reconcile"),
+    path("", include("lots.onboarding_urls")),
+    path("", include("harvester.scan_urls")),
+    path("", include("harvester.approval_urls")),
     path("api/", include(api.urlpatterns)),
+    path("api/", include("lots.onboarding_api")),
+    path("api/", include("harvester.scan_api")),
+    path("api/", include("harvester.approval_api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("admin/", admin.site.urls),
 ]
