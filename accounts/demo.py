@@ -201,7 +201,7 @@ def demo_seed(*, today: date) -> dict[str, object]:
             _seed_small(name, users[login], users["advisor"], sec, prices, start, today, tickers)
             created.append(name)
     for household in Household.objects.filter(name__in=created):
-        ledger_recompute(household_id=household.pk, as_of=today)
+        ledger_recompute(household_id=household.pk)
     return {"created": created, "password": DEMO_PASSWORD, "token": Token.objects.get(user=users["reporter"]).key}
 
 

@@ -1,6 +1,17 @@
 from django.contrib import admin
 
-from harvester.models import AuditEvent, HarvestPolicy, PolicyAcknowledgment
+from harvester.models import (
+    Approval,
+    AuditEvent,
+    Execution,
+    HarvestPolicy,
+    HarvestProposal,
+    HarvestScan,
+    Notification,
+    PolicyAcknowledgment,
+    ProposalComment,
+    ScanChunk,
+)
 
 
 @admin.register(HarvestPolicy)
@@ -26,3 +37,35 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """State changes of money and authority go through services (audited), never through the admin."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(HarvestProposal)
+class HarvestProposalAdmin(ReadOnlyAdmin):
+    list_display = ["id", "household", "kind", "status", "account", "sell_security", "buy_security", "created_at"]
+    list_filter = ["status", "kind"]
+
+
+@admin.register(HarvestScan)
+class HarvestScanAdmin(ReadOnlyAdmin):
+    list_display = ["id", "household", "status", "as_of", "households_done", "households_total", "created_at"]
+
+
+admin.site.register(ScanChunk, ReadOnlyAdmin, list_display=["scan", "index", "status", "attempts"])
+admin.site.register(Approval, ReadOnlyAdmin, list_display=["proposal", "proposal_version", "owner", "user", "decision", "at"])
+admin.site.register(ProposalComment, ReadOnlyAdmin, list_display=["proposal", "user", "at"])
+admin.site.register(Execution, ReadOnlyAdmin, list_display=["proposal", "method", "executed_by", "executed_at"])
+admin.site.register(Notification, list_display=["user", "kind", "subject", "created_at", "read_at"])

@@ -1,7 +1,6 @@
 """The only module that turns ORM rows into engine values and engine results back into rows."""
 
 from collections.abc import Iterable
-from datetime import date
 
 from accounts.models import Account, Household
 from lots import engine
@@ -25,12 +24,19 @@ def account_to_engine(account: Account) -> engine.Account:
     )
 
 
-def identity_map(household: Household, securities: Iterable[Security], as_of: date) -> dict[str, str]:
-    """ticker -> identity group: the tracked index (as of `as_of`), unless the household overrode it."""
+def identity_map(household: Household, securities: Iterable[Security]) -> engine.IdentityMap:
+    """ticker -> identity group over time: the index tracked from each date (SecurityIndex), unless the
+    household overrode the security's group (then that group, at all dates). Prefetch index_history."""
     overrides = dict(
         IdentityOverride.objects.filter(household=household).values_list("security__ticker", "group")
     )
-    return {s.ticker: overrides.get(s.ticker) or s.tracked_index_on(as_of) for s in securities}
+    periods = {}
+    for s in securities:
+        if s.ticker in overrides:
+            periods[s.ticker] = [(None, overrides[s.ticker])]
+        else:
+            periods[s.ticker] = [(entry.since, entry.index_name) for entry in s.index_history.all()]
+    return engine.IdentityMap({t: p for t, p in periods.items() if p})
 
 
 def transaction_to_engine(txn: Transaction, account_method: str) -> engine.Trade:

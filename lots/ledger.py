@@ -24,7 +24,7 @@ class LedgerSummary:
     disallowed: Decimal
 
 
-def ledger_inputs(household: Household, *, as_of) -> tuple[list, list, dict, dict]:
+def ledger_inputs(household: Household) -> tuple[list, list, engine.IdentityMap, dict]:
     """Read a household's accounts and trades as engine values (also used by the reconciliation view)."""
     accounts = list(Account.objects.filter(household=household).prefetch_related("owners"))
     methods = {a.pk: a.lot_method for a in accounts}
@@ -42,19 +42,19 @@ def ledger_inputs(household: Household, *, as_of) -> tuple[list, list, dict, dic
     }
     engine_accounts = [convert.account_to_engine(a) for a in accounts]
     trades = [convert.transaction_to_engine(t, methods[t.account_id]) for t in txns]
-    identity = convert.identity_map(household, securities.values(), as_of)
+    identity = convert.identity_map(household, securities.values())
     return engine_accounts, trades, identity, securities
 
 
 @transaction.atomic
-def ledger_recompute(*, household_id: int, as_of) -> LedgerSummary:
+def ledger_recompute(*, household_id: int) -> LedgerSummary:
     """Replace the household's derived rows with the engine's result for its current trades.
 
     Locks the household row so two recomputes of one household run one after the other.
     Raises engine.EngineError (nothing changed) when the trades are inconsistent, e.g. an oversell.
     """
     household = Household.objects.select_for_update().get(pk=household_id)
-    engine_accounts, trades, identity, securities = ledger_inputs(household, as_of=as_of)
+    engine_accounts, trades, identity, securities = ledger_inputs(household)
     result = engine.compute(engine_accounts, trades, identity=identity)
 
     Lot.objects.filter(account__household=household).delete()

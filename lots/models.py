@@ -45,11 +45,12 @@ class Security(models.Model):
         return self.ticker
 
     def tracked_index_on(self, day: date) -> str:
-        """The index this security tracked on a day: its identity group. Untracked periods: its own group."""
+        """The index this security tracked on a day: its identity group. Untracked periods: its own
+        group, named by its ticker (as lots.engine.IdentityMap names it)."""
         for entry in self.index_history.all():  # ordered newest first
             if entry.since is None or entry.since <= day:
                 return entry.index_name
-        return f"{self.ticker} (own group)"
+        return self.ticker
 
 
 class SecurityIndex(models.Model):

@@ -29,7 +29,7 @@ def scenario(world):
     ira = world.trade(world.alex_ira, "VEA", "2026-03-12", "buy", "3", "41")
     world.trade(world.joint, "VTI", "2024-01-02", "buy", "2", "200")
     world.trade(world.joint, "VTI", "2026-06-01", "sell", "2", "260", fees="1.00")
-    ledger_recompute(household_id=world.household.pk, as_of=AS_OF)
+    ledger_recompute(household_id=world.household.pk)
     world.sale, world.jordan_buy, world.ira_buy = sale, jordan, ira
     return world
 
@@ -53,7 +53,7 @@ def test_the_ledger_stores_the_wash_sales_across_the_family(scenario):
 
 def test_a_recompute_is_idempotent(scenario):
     before = sorted(Disposal.objects.values_list("sale_id", "origin_id", "gain_loss", "disallowed"))
-    ledger_recompute(household_id=scenario.household.pk, as_of=AS_OF)
+    ledger_recompute(household_id=scenario.household.pk)
     after = sorted(Disposal.objects.values_list("sale_id", "origin_id", "gain_loss", "disallowed"))
     assert before == after
     assert WashSaleAdjustment.objects.count() == 2 and Lot.objects.count() == 3  # trust, Jordan, IRA VEA
