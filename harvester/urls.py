@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("lots.onboarding_urls")),
     path("", include("harvester.scan_urls")),
     path("", include("harvester.approval_urls")),
+    path("", include("harvester.dashboard_urls")),
     path("api/", include(api.urlpatterns)),
     path("api/", include("lots.onboarding_api")),
     path("api/", include("harvester.scan_api")),
