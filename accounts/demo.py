@@ -169,8 +169,13 @@ def _prices(tickers, start: date, end: date) -> dict[str, dict[date, Decimal]]:
     return result
 
 
-def _policy(household, advisor):
-    HarvestPolicy.objects.create(household=household, version=1, created_by=advisor)
+def _policy(household, advisor, acknowledged_by):
+    """Version 1 of the household policy, acknowledged by every owner (so it is in force)."""
+    from harvester.policy import policy_acknowledge
+
+    policy = HarvestPolicy.objects.create(household=household, version=1, created_by=advisor)
+    for user in acknowledged_by:
+        policy_acknowledge(policy=policy, user=user)
 
 
 def _profiles(owner, status, income, state_rate, years):
@@ -239,7 +244,7 @@ def _seed_main(users, sec, prices, start: date, today: date) -> None:
 
     for code, weight in [("us_total_market", "45"), ("intl_developed", "25"), ("emerging", "10"), ("us_bonds", "20")]:
         TargetAllocation.objects.create(household=hh, asset_class=AssetClass.objects.get(code=code), weight_percent=Decimal(weight))
-    _policy(hh, advisor)
+    _policy(hh, advisor, [users["alex"], users["jordan"]])  # Alex also acts for the trust
 
     book = Book(prices)
     month_starts = []
@@ -313,7 +318,7 @@ def _seed_small(name, member, advisor, sec, prices, start, today, tickers) -> No
     _profiles(owner, "single", "145000", "4.0000", (today.year - 1, today.year))
     acc = Account.objects.create(household=hh, name=f"{member.first_name} individual", kind="individual", custodian="Schwab", number_masked="****2040")
     acc.owners.set([owner])
-    _policy(hh, advisor)
+    _policy(hh, advisor, [member])
     book = Book(prices)
     d = start
     while d <= today - timedelta(days=3):

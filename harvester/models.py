@@ -1,5 +1,6 @@
 """The harvest domain's records: the household policy (versioned) and the append-only audit trail."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -43,6 +44,7 @@ class HarvestPolicy(models.Model):
     proposal_expiry_days = models.PositiveSmallIntegerField(default=5)
     switchback_gain_limit = models.DecimalField(**MONEY, default=Decimal("250.00"))
     review_cadence = models.CharField(max_length=12, choices=Cadence.choices, default=Cadence.QUARTERLY)
+    change_note = models.CharField(max_length=300, blank=True, help_text="What changed and why (shown in the history).")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -212,6 +214,7 @@ class HarvestProposal(models.Model):
     explanation = models.JSONField(default=dict, help_text="{why_lots, why_account, why_replacement, tax}")
     status_reason = models.TextField(blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True, help_text="When the expiry reminder went out (once).")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -226,6 +229,7 @@ class HarvestProposal(models.Model):
             models.CheckConstraint(condition=Q(sell_quantity__gt=0), name="proposal_quantity_positive"),
             models.CheckConstraint(condition=~Q(sell_security=F("buy_security")), name="proposal_replacement_differs"),
         ]
+        indexes = [models.Index(fields=["status", "expires_at"], name="proposal_status_expiry")]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.sell_security_id}->{self.buy_security_id} ({self.status})"
@@ -236,7 +240,11 @@ class HarvestProposal(models.Model):
 
 
 class Approval(models.Model):
-    """One owner's (or trustee's) decision on one proposal version."""
+    """One owner's (or trustee's) decision on one proposal version.
+
+    `by_discretion`: the advisor decided alone under the household's written discretion (the proposal
+    was below the policy's advisor_discretion_limit); such a row names no owner.
+    """
 
     class Decision(models.TextChoices):
         APPROVE = "approve", "Approve"
@@ -244,18 +252,29 @@ class Approval(models.Model):
 
     proposal = models.ForeignKey(HarvestProposal, on_delete=models.CASCADE, related_name="approvals")
     proposal_version = models.PositiveIntegerField()
-    owner = models.ForeignKey("accounts.Owner", on_delete=models.PROTECT, help_text="Whose authority this is.")
+    owner = models.ForeignKey(
+        "accounts.Owner", on_delete=models.PROTECT, null=True, blank=True, help_text="Whose authority this is."
+    )
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    by_discretion = models.BooleanField(default=False)
     decision = models.CharField(max_length=8, choices=Decision.choices)
     comment = models.TextField(blank=True)
     at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["proposal", "at"]
+        ordering = ["proposal", "at", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["proposal", "proposal_version", "owner", "user"], name="approval_once_per_version"
-            )
+                fields=["proposal", "proposal_version", "owner", "user", "decision"], name="approval_once_per_version"
+            ),
+            models.UniqueConstraint(
+                fields=["proposal", "proposal_version", "decision"],
+                condition=Q(by_discretion=True),
+                name="approval_one_discretion_per_version",
+            ),
+            models.CheckConstraint(
+                condition=Q(by_discretion=True) | Q(owner__isnull=False), name="approval_names_owner_unless_discretion"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -290,9 +309,22 @@ class Execution(models.Model):
     trade_date = models.DateField()
     sell_transaction = models.ForeignKey("lots.Transaction", on_delete=models.PROTECT, null=True, related_name="+")
     buy_transaction = models.ForeignKey("lots.Transaction", on_delete=models.PROTECT, null=True, related_name="+")
+    fills = models.JSONField(
+        default=dict, blank=True, help_text="{sell_price, sell_quantity, buy_price, buy_quantity, fees, sell_transactions}"
+    )
 
     def __str__(self) -> str:
         return f"execution of proposal {self.proposal_id}"
+
+    @property
+    def wash_window_ends(self):
+        """The 30th day after the sale: buying the sold group back before then washes the loss (IRC 1091)."""
+        return self.trade_date + timedelta(days=30)
+
+    @property
+    def switch_back_on(self):
+        """The first day a switch back to the sold fund no longer washes the loss (sale + 31 days)."""
+        return self.trade_date + timedelta(days=31)
 
 
 class Notification(models.Model):
@@ -304,6 +336,7 @@ class Notification(models.Model):
     kind = models.CharField(max_length=30)
     subject = models.CharField(max_length=200)
     body = models.TextField()
+    url = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
     read_at = models.DateTimeField(null=True, blank=True)

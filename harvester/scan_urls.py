@@ -1,3 +1,15 @@
-"""URL patterns (filled in by the issue that owns this module)."""
+"""Pages of harvest scans (included at the site root)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from harvester import scan_views as views
+
+urlpatterns = [
+    path("households/<int:household_id>/scan/", views.household_scans, name="household-scans"),
+    path(
+        "households/<int:household_id>/scan/proposals/<int:proposal_id>/",
+        views.proposal_detail,
+        name="scan-proposal",
+    ),
+    path("scans/<int:scan_id>/", views.scan_detail, name="scan"),
+]

@@ -198,3 +198,82 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL") or "INFO"},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Harvest scans (docs/scans.md): households per chunk of a firm-wide scan, the daily scan after market
+# close (New York time whatever TIME_ZONE says), and when a chunk left 'running' counts as lost: later than
+# a task may run (CELERY_TASK_TIME_LIMIT), so the reaper never re-enqueues work that is still going.
+from datetime import datetime as _datetime  # noqa: E402
+from zoneinfo import ZoneInfo as _ZoneInfo  # noqa: E402
+
+from celery.schedules import crontab as _crontab  # noqa: E402
+
+SCAN_CHUNK_SIZE = env_int("SCAN_CHUNK_SIZE", 50, minimum=1, maximum=10000)
+SCAN_SCHEDULE_HOUR = env_int("SCAN_SCHEDULE_HOUR", 16, maximum=23)
+SCAN_SCHEDULE_MINUTE = env_int("SCAN_SCHEDULE_MINUTE", 30, maximum=59)
+SCAN_SCHEDULE_TIMEZONE = "America/New_York"
+
+
+def _scan_schedule_now() -> _datetime:
+    """The clock of the daily scan's crontab (a module function, so celery beat can pickle the schedule)."""
+    return _datetime.now(_ZoneInfo(SCAN_SCHEDULE_TIMEZONE))
+
+
+SCAN_STALLED_SECONDS = env_int("SCAN_STALLED_SECONDS", CELERY_TASK_TIME_LIMIT + 60, minimum=10, maximum=86400)
+SCAN_CHUNK_MAX_ATTEMPTS = env_int("SCAN_CHUNK_MAX_ATTEMPTS", 3, minimum=1, maximum=100)
+CELERY_BEAT_SCHEDULE = {
+    "harvest-scan-daily": {
+        "task": "harvester.tasks.scan_daily_task",
+        "schedule": _crontab(
+            hour=SCAN_SCHEDULE_HOUR,
+            minute=SCAN_SCHEDULE_MINUTE,
+            day_of_week="mon-fri",
+            nowfun=_scan_schedule_now,
+        ),
+    },
+    "harvest-scan-reaper": {"task": "harvester.tasks.scan_reap_stalled_task", "schedule": 60.0},
+}
+
+# Reporting (docs/reporting.md): the calendar-token app, the API's error bodies, throttling and read-only
+# tokens, and the daily review-reminder task. Throttle rates come from the environment ("1200/minute");
+# the counts live in the default cache (per process unless a shared cache is configured).
+from celery.schedules import crontab as _reporting_crontab  # noqa: E402
+
+INSTALLED_APPS.append("reporting")
+REST_FRAMEWORK["EXCEPTION_HANDLER"] = "reporting.api_errors.exception_handler"
+REST_FRAMEWORK["DEFAULT_PERMISSION_CLASSES"] = [
+    "rest_framework.permissions.IsAuthenticated",
+    "reporting.api_auth.TokensAreReadOnly",
+]
+REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = [
+    "rest_framework.throttling.AnonRateThrottle",
+    "rest_framework.throttling.UserRateThrottle",
+]
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
+    "anon": env_str("API_THROTTLE_ANON") or ("100000/minute" if TESTING else "60/minute"),
+    "user": env_str("API_THROTTLE_USER") or ("100000/minute" if TESTING else "1200/minute"),
+}
+REVIEW_REMINDER_DAYS_AHEAD = env_int("REVIEW_REMINDER_DAYS_AHEAD", 7, maximum=60)
+CELERY_BEAT_SCHEDULE = globals().get("CELERY_BEAT_SCHEDULE", {})
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "review-reminders-daily": {
+            "task": "harvester.calendar_tasks.review_reminders_task",
+            "schedule": _reporting_crontab(hour=8, minute=0),
+        },
+    }
+)
+
+# Approvals (docs/approvals.md): expire past-due proposals and remind approvers before expiry; paper
+# execution at the last price is a demo feature (on with DEBUG unless PAPER_EXECUTION says otherwise).
+PAPER_EXECUTION = env_bool("PAPER_EXECUTION", DEBUG or TESTING)
+SITE_URL = env_str("SITE_URL") or ""
+CELERY_BEAT_SCHEDULE = globals().get("CELERY_BEAT_SCHEDULE", {})
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "approvals-expire": {"task": "harvester.approval_tasks.proposals_expire_task", "schedule": 300.0},
+        "approvals-remind": {"task": "harvester.approval_tasks.proposals_remind_task", "schedule": 900.0},
+    }
+)
+
+# Onboarding (docs/importing.md): a close older than this many NYSE trading days is stale (lots/prices.py).
+PRICE_STALE_TRADING_DAYS = env_int("PRICE_STALE_TRADING_DAYS", 3, minimum=0, maximum=60)

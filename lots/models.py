@@ -363,3 +363,39 @@ class ScheduledPurchase(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} of {self.security} in {self.account}"
+
+
+class ImportBatch(models.Model):
+    """One uploaded file between preview and confirm: its exact text and sha256, the options it was
+    previewed with, and the preview's summary. Confirm re-reads this text, so it commits what was previewed."""
+
+    class Status(models.TextChoices):
+        PREVIEWED = "previewed", "Previewed"
+        REFUSED = "refused", "Refused (cannot be imported)"
+        COMMITTED = "committed", "Committed"
+
+    household = models.ForeignKey("accounts.Household", on_delete=models.CASCADE, related_name="import_batches")
+    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="import_batches")
+    file_name = models.CharField(max_length=255)
+    sha256 = models.CharField(max_length=64)
+    content = models.TextField(help_text="The uploaded text, decoded (UTF-8 or Windows-1252).")
+    format = models.CharField(max_length=40, blank=True)
+    options = models.JSONField(default=dict, blank=True, help_text="source_account, as_of, new_securities.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PREVIEWED)
+    summary = models.JSONField(default=dict, blank=True)
+    plan_digest = models.CharField(max_length=64, blank=True, help_text="What confirm must find to write.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    committed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    committed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["household", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} into {self.account} ({self.get_status_display()})"

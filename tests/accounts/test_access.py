@@ -9,6 +9,8 @@ pytestmark = pytest.mark.django_db
 
 def household_urls(world):
     """Every URL pattern of the site that takes a household or account id, filled with the Morgans' ids."""
+    from tests.approvals.factories import proposal_for_url_walk
+
     found = []
 
     def walk(patterns, prefix=""):
@@ -24,6 +26,10 @@ def household_urls(world):
                 url = route.replace("<int:household_id>", str(world.household.pk))
                 url = url.replace("<int:account_id>", str(world.alex_ind.pk))
                 url = url.replace("<int:lot_id>", "1")
+                url = url.replace("<int:proposal_id>", str(proposal_for_url_walk(world).pk)) if "<int:proposal_id>" in url else url
+                url = url.replace("<int:batch_id>", "1").replace("<int:purchase_id>", "1")
+                url = url.replace("<int:scan_id>", "1")  # no scan of theirs exists: 404 (tests/scans cover real ones)
+                url = url.replace("<str:token>", "not-a-live-token")
                 assert "<" not in url, f"test does not know how to fill {route}"
                 found.append("/" + url.lstrip("^").rstrip("$"))
 

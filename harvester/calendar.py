@@ -1,0 +1,368 @@
+"""The harvest calendar: the dates a household must know, built in one place for the feed and the pages.
+
+    events = household_events(household, start, end)     # one household, [start, end] inclusive
+    events = user_events(user, start, end)               # every household of a login (the iCalendar feed)
+    body = ics_calendar(events, name="Harvester", now=timezone.now())
+
+Events (PRODUCT.md "Measures people expect on the dashboard": upcoming dates):
+- wash_window: the 30th day after a sale at a loss in a taxable account. IRC 1091(a): buying substantially
+  identical shares within 30 days after the sale (calendar days, the sale day not counted) washes the loss;
+  this is the last such day.
+- switch_back: the 31st day after an executed harvest: the first day the replacement can be swapped back
+  into the sold fund without washing the harvested loss.
+- scheduled_purchase: each date of an active recurring contribution, DRIP or payroll purchase (the forward
+  look of the wash-sale guard), as lots.schedule.scheduled_dates expects them to execute.
+- review: the household's harvesting reviews, every 1, 3 or 6 months (the policy's review_cadence) from the
+  date of the policy version in force, as harvester.policy.policy_next_review counts them.
+- year_end: the last trading day of December (NYSE: 31 December, or the trading day before when it falls on
+  a weekend; the exchange does not close on 31 December for New Year's Day). A sale realizes its gain or
+  loss on the trade date, so a harvest for the year must trade by then.
+
+The iCalendar text is written by hand per RFC 5545: CRLF line ends, lines folded at 75 octets (never inside
+a UTF-8 character), TEXT values escaped (backslash, semicolon, comma, newline), all-day events as
+DTSTART/DTEND;VALUE=DATE, a DTSTAMP in UTC and a UID that stays the same for the same event.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+from django.db.models import F, Sum
+
+from harvester.money import to_cents
+
+WASH_WINDOW = "wash_window"
+SWITCH_BACK = "switch_back"
+SCHEDULED_PURCHASE = "scheduled_purchase"
+REVIEW = "review"
+YEAR_END = "year_end"
+KIND_LABELS = {
+    WASH_WINDOW: "Wash-sale window closes",
+    SWITCH_BACK: "Switch back possible",
+    SCHEDULED_PURCHASE: "Scheduled purchase",
+    REVIEW: "Harvesting review",
+    YEAR_END: "Year-end trading deadline",
+}
+WASH_DAYS = 30  # IRC 1091(a): 30 days before or after the sale
+MAX_SPAN_DAYS = 3 * 366  # a page or feed never asks for more than three years of dates
+
+
+@dataclass(frozen=True)
+class Event:
+    """One all-day entry of a household's harvest calendar."""
+
+    day: date
+    kind: str
+    title: str
+    description: str
+    household_id: int
+    household_name: str
+    uid: str
+    url: str = ""
+
+    @property
+    def kind_label(self) -> str:
+        return KIND_LABELS.get(self.kind, self.kind)
+
+
+def household_events(household, start: date, end: date) -> list[Event]:
+    """Every calendar event of one household dated from `start` to `end` (inclusive), in date order.
+
+    A constant number of queries per household (loss sales, executions, scheduled purchases, policy)."""
+    return _events([household], start, end)
+
+
+def households_events(households, start: date, end: date) -> list[Event]:
+    """The events of several households at once (same queries as one household, plus the policies)."""
+    return _events(list(households), start, end)
+
+
+def user_events(user, start: date, end: date) -> list[Event]:
+    """The events of every household the login belongs to or advises (the iCalendar feed)."""
+    from accounts.access import households_for
+
+    return _events(list(households_for(user).order_by("name", "id")), start, end)
+
+
+def last_trading_day_of_december(year: int) -> date:
+    """31 December, or the last NYSE trading day before it (weekends, holidays and special closings as
+    lots.schedule.is_trading_day knows them)."""
+    from lots.schedule import is_trading_day
+
+    day = date(year, 12, 31)
+    while not is_trading_day(day):
+        day -= timedelta(days=1)
+    return day
+
+
+def _events(households: list, start: date, end: date) -> list[Event]:
+    if end < start:
+        return []
+    if (end - start).days > MAX_SPAN_DAYS:
+        raise ValueError(f"a calendar covers at most {MAX_SPAN_DAYS} days")
+    if not households:
+        return []
+    names = {h.pk: h.name for h in households}
+    events: list[Event] = []
+    events += _wash_windows(names, start, end)
+    events += _switch_backs(names, start, end)
+    events += _scheduled(names, start, end)
+    events += _reviews(households, start, end)
+    for household_id, name in names.items():
+        for year in range(start.year, end.year + 1):
+            day = last_trading_day_of_december(year)
+            if start <= day <= end:
+                events.append(
+                    Event(
+                        day=day,
+                        kind=YEAR_END,
+                        title=f"Last trading day of {year}",
+                        description=(
+                            f"A sale realizes its gain or loss on the trade date: harvests meant for {year} must trade "
+                            f"by today. A replacement bought in the 30 days after a December loss sale still washes "
+                            f"it, even in {year + 1}."
+                        ),
+                        household_id=household_id,
+                        household_name=name,
+                        uid=f"year-end-{year}-household-{household_id}",
+                        url=f"/households/{household_id}/dashboard/",
+                    )
+                )
+    events.sort(key=lambda e: (e.day, e.household_name, e.kind, e.title, e.uid))
+    return events
+
+
+def _wash_windows(names: dict[int, str], start: date, end: date) -> list[Event]:
+    from lots.models import Disposal
+
+    rows = (
+        Disposal.objects.filter(
+            account__household_id__in=list(names),
+            reportable=True,
+            date_sold__gte=start - timedelta(days=WASH_DAYS),
+            date_sold__lte=end - timedelta(days=WASH_DAYS),
+        )
+        .values("sale_id", "date_sold", "account_id", "account__name", "account__household_id", "security__ticker")
+        .annotate(loss=Sum(F("proceeds") - F("cost_basis")), quantity=Sum("quantity"))
+        .filter(loss__lt=0)
+        .order_by("date_sold", "sale_id")
+    )
+    events = []
+    for r in rows:
+        closes = r["date_sold"] + timedelta(days=WASH_DAYS)
+        ticker, account = r["security__ticker"], r["account__name"]
+        household_id = r["account__household_id"]
+        loss = _usd(-r["loss"])
+        events.append(
+            Event(
+                day=closes,
+                kind=WASH_WINDOW,
+                title=f"Wash-sale window closes: {ticker} sold in {account}",
+                description=(
+                    f"{_qty(r['quantity'])} sh {ticker} were sold at a loss of {loss} in {account} on "
+                    f"{r['date_sold']:%Y-%m-%d}. Through today, buying {ticker} or a fund tracking the same index in "
+                    f"any account of the household (IRAs and a spouse's accounts included) would wash that loss; "
+                    f"from tomorrow it no longer does."
+                ),
+                household_id=household_id,
+                household_name=names[household_id],
+                uid=f"wash-window-sale-{r['sale_id']}",
+                url=f"/households/{household_id}/dashboard/?year={r['date_sold'].year}&account={r['account_id']}#drill",
+            )
+        )
+    return events
+
+
+def _switch_backs(names: dict[int, str], start: date, end: date) -> list[Event]:
+    from harvester.models import Execution, HarvestProposal
+
+    executions = (
+        Execution.objects.filter(
+            proposal__household_id__in=list(names),
+            proposal__kind=HarvestProposal.Kind.HARVEST,
+            trade_date__gte=start - timedelta(days=WASH_DAYS + 1),
+            trade_date__lte=end - timedelta(days=WASH_DAYS + 1),
+        )
+        .select_related("proposal__account", "proposal__sell_security", "proposal__buy_security")
+        .order_by("trade_date", "pk")
+    )
+    events = []
+    for e in executions:
+        p = e.proposal
+        sold, bought = p.sell_security.ticker, p.buy_security.ticker
+        events.append(
+            Event(
+                day=e.switch_back_on,
+                kind=SWITCH_BACK,
+                title=f"Switch back possible: {bought} to {sold} in {p.account.name}",
+                description=(
+                    f"{sold} was harvested in {p.account.name} on {e.trade_date:%Y-%m-%d} and replaced by {bought}. "
+                    f"From today, 31 days later, {sold} can be bought back without washing that loss. Switch back "
+                    f"only if selling {bought} realizes no gain, or a gain within the household's limit."
+                ),
+                household_id=p.household_id,
+                household_name=names[p.household_id],
+                uid=f"switch-back-execution-{e.pk}",
+                url=f"/proposals/{p.pk}/",
+            )
+        )
+    return events
+
+
+def _scheduled(names: dict[int, str], start: date, end: date) -> list[Event]:
+    from lots.models import ScheduledPurchase
+
+    plans = ScheduledPurchase.objects.filter(account__household_id__in=list(names), active=True).select_related(
+        "account", "security__asset_class"
+    )
+    events = []
+    for plan in plans:
+        household_id = plan.account.household_id
+        what = f"{plan.get_kind_display()} of {plan.security.ticker} in {plan.account.name}"
+        amount = f" ({_usd(plan.amount)})" if plan.amount else ""
+        for day in scheduled_purchase_dates(plan, start, end):
+            events.append(
+                Event(
+                    day=day,
+                    kind=SCHEDULED_PURCHASE,
+                    title=f"Scheduled purchase: {plan.security.ticker} in {plan.account.name}",
+                    description=(
+                        f"{what}{amount}. An automatic buy is an acquisition: within 30 days of a loss sale of "
+                        f"{plan.security.ticker} or a fund tracking the same index it washes that loss; pause it first."
+                    ),
+                    household_id=household_id,
+                    household_name=names[household_id],
+                    uid=f"scheduled-{plan.pk}-{day:%Y%m%d}",
+                    url=f"/households/{household_id}/",
+                )
+            )
+    return events
+
+
+def scheduled_purchase_dates(plan, start: date, end: date) -> list[date]:
+    """The trading days a scheduled purchase executes on from `start` to `end` (lots.schedule's rules:
+    frequency, weekends and NYSE holidays, pauses, end date, DRIP distribution months)."""
+    from lots.schedule import scheduled_dates
+
+    return [d for d in scheduled_dates(plan, start, end) if start <= d <= end]
+
+
+def _reviews(households: list, start: date, end: date) -> list[Event]:
+    from harvester.policy import CADENCE_MONTHS, policy_in_force
+
+    events = []
+    for household in households:
+        policy = policy_in_force(household)
+        if policy is None:
+            continue
+        months = CADENCE_MONTHS.get(policy.review_cadence, 3)
+        anchor = policy.created_at.date()
+        n = 1
+        due = _add_months(anchor, months)
+        while due <= end:
+            if due >= start:
+                events.append(
+                    Event(
+                        day=due,
+                        kind=REVIEW,
+                        title="Harvesting review due",
+                        description=(
+                            f"The household's policy (version {policy.version}) asks for a "
+                            f"{policy.get_review_cadence_display().lower()} review: look at the realized losses, the "
+                            f"open proposals, scheduled purchases and the policy's thresholds."
+                        ),
+                        household_id=household.pk,
+                        household_name=household.name,
+                        uid=f"review-household-{household.pk}-{due:%Y%m%d}",
+                        url=f"/households/{household.pk}/dashboard/",
+                    )
+                )
+            n += 1
+            due = _add_months(anchor, months * n)
+    return events
+
+
+def review_dates(household, start: date, end: date) -> list[date]:
+    """The household's review dates from `start` to `end` (the reminder task asks for these)."""
+    return [e.day for e in _reviews([household], start, end)]
+
+
+def _add_months(day: date, months: int) -> date:
+    """The same day `months` later, or the month's last day when it has no such day (31 Jan + 1 -> 28/29 Feb)."""
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    for d in (day.day, 30, 29, 28):
+        try:
+            return date(year, month, d)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def _usd(amount: Decimal) -> str:
+    value = to_cents(Decimal(amount))
+    return f"{'-' if value < 0 else ''}${abs(value):,.2f}"
+
+
+def _qty(value: Decimal) -> str:
+    return f"{Decimal(value).normalize():f}"
+
+
+# ---- iCalendar (RFC 5545)
+
+
+def ics_escape(text: str) -> str:
+    """RFC 5545 3.3.11 TEXT: backslash, semicolon and comma escaped; a line break becomes \\n."""
+    text = text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+    return text.replace("\r\n", "\\n").replace("\r", "\\n").replace("\n", "\\n")
+
+
+def ics_fold(line: str) -> str:
+    """RFC 5545 3.1: lines longer than 75 octets are split, each continuation starting with one space.
+
+    Splits at character boundaries, so a multi-octet UTF-8 character is never cut."""
+    out, current, size = [], [], 0
+    limit = 75
+    for char in line:
+        width = len(char.encode("utf-8"))
+        if size + width > limit:
+            out.append("".join(current))
+            current, size = [" "], 1  # the leading space counts towards the next line's 75 octets
+            limit = 75
+        current.append(char)
+        size += width
+    out.append("".join(current))
+    return "\r\n".join(out)
+
+
+def ics_calendar(events: Iterable[Event], *, name: str, now: datetime, site: str = "", domain: str = "harvester") -> str:
+    """The events as an iCalendar (RFC 5545) document: one all-day VEVENT each, CRLF line ends."""
+    stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//Harvester//Harvest calendar//EN",
+        "CALSCALE:GREGORIAN",
+        "METHOD:PUBLISH",
+        f"X-WR-CALNAME:{ics_escape(name)}",
+        "X-PUBLISHED-TTL:PT6H",
+        "REFRESH-INTERVAL;VALUE=DURATION:PT6H",
+    ]
+    for e in events:
+        lines += [
+            "BEGIN:VEVENT",
+            f"UID:{ics_escape(e.uid)}@{domain}",
+            f"DTSTAMP:{stamp}",
+            f"DTSTART;VALUE=DATE:{e.day:%Y%m%d}",
+            f"DTEND;VALUE=DATE:{e.day + timedelta(days=1):%Y%m%d}",
+            f"SUMMARY:{ics_escape(e.title + ' (' + e.household_name + ')')}",
+            f"DESCRIPTION:{ics_escape(e.description)}",
+            f"CATEGORIES:{ics_escape(e.kind_label)}",
+            "TRANSP:TRANSPARENT",
+        ]
+        if site and e.url:
+            lines.append(f"URL:{site.rstrip('/')}{e.url}")
+        lines.append("END:VEVENT")
+    lines.append("END:VCALENDAR")
+    return "".join(ics_fold(line) + "\r\n" for line in lines)

@@ -1,0 +1,722 @@
+"""Selectors of the realized-loss dashboard and the tax projection (docs/reporting.md, "Measures and methods").
+
+    data = dashboard_data(Scope.for_household(household), as_of=today)
+    projection = owner_projection(owner, 2026)        # one owner's return: tax before/after executed harvests
+
+Every figure is aggregated by the database (GROUP BY account, tax year, term) and combined in Python, so a
+page costs the same few queries whether the household has ten disposals or fifty thousand.
+
+Definitions (PRODUCT.md "Measures people expect on the dashboard"):
+- Realized: the gain or loss (Form 8949 column (h), after wash-sale adjustments) of reportable disposals,
+  by the tax year of the sale, short- and long-term. Sales inside IRAs and workplace plans are not
+  reportable and are left out, as on Form 8949.
+- Losses harvested: the realized losses of the sales that executed a harvest proposal (Execution
+  .sell_transaction and every sale listed in its fills). When a scope has no executed harvest at all, the
+  dashboard shows all realized losses instead and says so (`harvest_source` "all_losses").
+- Estimated tax value of a year's harvested losses: for each return with a tax profile for that year,
+  the projected total tax (harvester.core.tax, exact-rate formula) without the harvested losses minus
+  the projected tax with them; the year's figure is the sum over returns. It is the value in that year
+  only: a loss carried forward is worth something later, which this figure does not count.
+- Harvesting yield: losses harvested in a year / value at the start of that year of the shares then held
+  in the scope's taxable accounts. Holdings at 1 January come from the transactions (buys, reinvested
+  dividends and transfers in, less sales, traded before 1 January; splits are not applied, as in the
+  ledger) valued at each security's last close on or before 1 January.
+- Wash-sale disallowed: WashSaleAdjustment amounts by the sale's tax year, deferred (in a replacement
+  lot's basis) and permanent (replacement in an IRA/Roth: lost for good, Rev. Rul. 2008-5).
+- Returns: an owner's tax profile says how they file. Owners of one taxpayer unit whose profiles for a
+  year both say married filing jointly are one joint return (incomes, outside gains and carryforwards
+  added up; the higher state rate). A grantor trust without a profile of its own is taxed to the first
+  person's return of its unit. A joint account's results belong to its owners in equal shares, so a return
+  gets the share of the account's owners on it (all of it on a joint return).
+Money is Decimal; a share of a joint account is rounded to cents (ROUND_HALF_UP) once, per return.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import Case, Count, DecimalField, F, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models.functions import ExtractYear
+
+from accounts.models import Account, Household, Owner, OwnerTaxProfile
+from harvester.core import tax as taxcore
+from harvester.core.tax_tables import MFJ, TaxTableError
+from harvester.money import to_cents
+
+ZERO = Decimal("0.00")
+HUNDRED = Decimal("100")
+SHORT, LONG = "short", "long"
+EXECUTIONS, ALL_LOSSES = "executions", "all_losses"
+_MONEY = DecimalField(max_digits=16, decimal_places=2)
+
+
+# ---- scope: what one dashboard covers
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Households, and optionally one owner (then only the accounts that owner owns)."""
+
+    household_ids: tuple[int, ...]
+    owner_id: int | None = None
+    label: str = ""
+
+    @classmethod
+    def for_household(cls, household: Household, owner: Owner | None = None) -> "Scope":
+        label = f"{household.name}: {owner.name}" if owner else household.name
+        return cls((household.pk,), owner.pk if owner else None, label)
+
+    @classmethod
+    def for_households(cls, households: Iterable[Household], label: str = "All your households") -> "Scope":
+        return cls(tuple(h.pk for h in households), None, label)
+
+    @property
+    def across_households(self) -> bool:
+        return len(self.household_ids) != 1
+
+
+# ---- the rows read from the database
+
+
+@dataclass(frozen=True)
+class Totals:
+    """Sums of realized results (reportable disposals). Losses and harvested are signed (negative)."""
+
+    short: Decimal = ZERO
+    long: Decimal = ZERO
+    losses: Decimal = ZERO
+    harvested_short: Decimal = ZERO
+    harvested_long: Decimal = ZERO
+    disallowed: Decimal = ZERO
+    proceeds: Decimal = ZERO
+    disposals: int = 0
+
+    @property
+    def total(self) -> Decimal:
+        return self.short + self.long
+
+    @property
+    def harvested(self) -> Decimal:
+        return self.harvested_short + self.harvested_long
+
+    def __add__(self, other: "Totals") -> "Totals":
+        return Totals(*(a + b for a, b in zip(self._values(), other._values(), strict=True)))
+
+    def _values(self):
+        return (self.short, self.long, self.losses, self.harvested_short, self.harvested_long, self.disallowed,
+                self.proceeds, self.disposals)
+
+
+@dataclass
+class Data:
+    """Everything a dashboard of one scope needs, read in a fixed number of queries."""
+
+    scope: Scope
+    as_of: date
+    households: dict[int, Household]
+    accounts: dict[int, Account]  # the accounts shown (one owner's, or all of the households')
+    account_owners: dict[int, tuple[int, ...]]  # every account of the households (returns need them all)
+    owners: dict[int, Owner]
+    cells: dict[tuple[int, int], Totals]  # (account_id, tax_year) -> totals, every account of the households
+    wash: dict[tuple[int, int], dict[str, Decimal]]  # (account_id, tax_year) -> {deferred, permanent}
+    profiles: dict[tuple[int, int], OwnerTaxProfile]  # (owner_id, year)
+    harvest_source: str
+    harvest_sales: frozenset[int]
+    start_values: dict[int, "StartValue"] = field(default_factory=dict)
+
+    @property
+    def years(self) -> list[int]:
+        years = {y for a, y in self.cells if a in self.accounts} | {y for a, y in self.wash if a in self.accounts}
+        return sorted(years | {self.as_of.year})
+
+    def shown_cells(self):
+        return ((key, t) for key, t in self.cells.items() if key[0] in self.accounts)
+
+
+@dataclass(frozen=True)
+class StartValue:
+    """The value on 1 January of the shares then held in taxable accounts (None if a close is missing)."""
+
+    year: int
+    value: Decimal | None
+    missing: tuple[str, ...] = ()
+
+
+def _accounts(scope: Scope) -> tuple[dict[int, Household], dict[int, Account], dict[int, tuple[int, ...]], dict]:
+    households = {h.pk: h for h in Household.objects.filter(pk__in=scope.household_ids).order_by("name", "id")}
+    accounts = list(
+        Account.objects.filter(household_id__in=scope.household_ids).prefetch_related("owners").order_by("name", "id")
+    )
+    owners_of = {a.pk: tuple(sorted(o.pk for o in a.owners.all())) for a in accounts}
+    if scope.owner_id is not None:
+        accounts = [a for a in accounts if scope.owner_id in owners_of[a.pk]]
+    owners = {
+        o.pk: o for o in Owner.objects.filter(household_id__in=scope.household_ids).select_related("taxpayer_unit")
+    }
+    return households, {a.pk: a for a in accounts}, owners_of, owners
+
+
+def harvest_sale_ids(household_ids: Iterable[int]) -> frozenset[int]:
+    """The sale transactions that executed a harvest proposal (first sale and every sale in the fills)."""
+    from harvester.models import Execution, HarvestProposal
+
+    ids: set[int] = set()
+    rows = Execution.objects.filter(
+        proposal__household_id__in=list(household_ids), proposal__kind=HarvestProposal.Kind.HARVEST
+    ).values_list("sell_transaction_id", "fills")
+    for first, fills in rows:
+        if first:
+            ids.add(first)
+        for pk in (fills or {}).get("sell_transactions", []) or []:
+            try:
+                ids.add(int(pk))
+            except (TypeError, ValueError):
+                continue
+    return frozenset(ids)
+
+
+def _cells(account_ids: list[int], harvest_sales: frozenset[int] | None, *, year: int | None = None):
+    """One GROUP BY over the disposals: realized sums per account, tax year and term."""
+    from lots.models import Disposal
+
+    qs = Disposal.objects.filter(account_id__in=account_ids, reportable=True)
+    if year is not None:
+        qs = qs.filter(tax_year=year)
+    if harvest_sales is None:  # no executed harvest in scope: every realized loss counts
+        harvested = Q(gain_loss__lt=0)
+    else:
+        harvested = Q(gain_loss__lt=0, sale_id__in=sorted(harvest_sales))
+    rows = (
+        qs.values("account_id", "tax_year", "term")
+        .annotate(
+            gain=Sum("gain_loss"),
+            losses=Sum(Case(When(gain_loss__lt=0, then=F("gain_loss")), default=Value(ZERO), output_field=_MONEY)),
+            harvested=Sum(Case(When(harvested, then=F("gain_loss")), default=Value(ZERO), output_field=_MONEY)),
+            disallowed=Sum("disallowed"),
+            proceeds=Sum("proceeds"),
+            n=Count("id"),
+        )
+        .order_by()
+    )
+    cells: dict[tuple[int, int], Totals] = {}
+    for r in rows:
+        key = (r["account_id"], r["tax_year"])
+        short = r["term"] == SHORT
+        add = Totals(
+            short=r["gain"] if short else ZERO,
+            long=ZERO if short else r["gain"],
+            losses=r["losses"],
+            harvested_short=r["harvested"] if short else ZERO,
+            harvested_long=ZERO if short else r["harvested"],
+            disallowed=r["disallowed"],
+            proceeds=r["proceeds"],
+            disposals=r["n"],
+        )
+        cells[key] = cells.get(key, Totals()) + add
+    return cells
+
+
+def _wash(account_ids: list[int], *, year: int | None = None) -> dict[tuple[int, int], dict[str, Decimal]]:
+    from lots.models import WashSaleAdjustment
+
+    qs = WashSaleAdjustment.objects.filter(disposal__account_id__in=account_ids)
+    if year is not None:
+        qs = qs.filter(disposal__tax_year=year)
+    out: dict[tuple[int, int], dict[str, Decimal]] = {}
+    for r in qs.values("disposal__account_id", "disposal__tax_year", "kind").annotate(amount=Sum("disallowed")).order_by():
+        cell = out.setdefault((r["disposal__account_id"], r["disposal__tax_year"]), {"deferred": ZERO, "permanent": ZERO})
+        cell[r["kind"]] = cell.get(r["kind"], ZERO) + r["amount"]
+    return out
+
+
+def _profiles(owner_ids: Iterable[int], *, year: int | None = None) -> dict[tuple[int, int], OwnerTaxProfile]:
+    qs = OwnerTaxProfile.objects.filter(owner_id__in=list(owner_ids)).select_related("owner")
+    if year is not None:
+        qs = qs.filter(year=year)
+    return {(p.owner_id, p.year): p for p in qs}
+
+
+def start_values(account_ids: list[int], years: Iterable[int]) -> dict[int, StartValue]:
+    """Value on 1 January of each year of the shares held then in these accounts (two queries).
+
+    Holdings: acquisitions (buy, reinvest, transfer in) less sales traded before 1 January (splits are not
+    applied, as in the ledger). Value: each security's last close on or before 1 January, to the cent."""
+    from lots.models import Price, Security, Transaction
+
+    years = sorted(set(years))
+    if not years or not account_ids:
+        return {y: StartValue(y, ZERO) for y in years}
+    acquisitions = [Transaction.Action.BUY, Transaction.Action.REINVEST, Transaction.Action.TRANSFER_IN]
+    rows = (
+        Transaction.objects.filter(
+            account_id__in=account_ids,
+            action__in=[*acquisitions, Transaction.Action.SELL],
+            trade_date__lt=date(years[-1], 1, 1),
+        )
+        .annotate(year=ExtractYear("trade_date"))
+        .values("security_id", "year")
+        .annotate(
+            net=Sum(
+                Case(
+                    When(action=Transaction.Action.SELL, then=-F("quantity")),
+                    default=F("quantity"),
+                    output_field=DecimalField(max_digits=24, decimal_places=8),
+                )
+            )
+        )
+        .order_by()
+    )
+    net: dict[int, dict[int, Decimal]] = defaultdict(dict)
+    for r in rows:
+        net[r["security_id"]][r["year"]] = r["net"]
+    if not net:
+        return {y: StartValue(y, ZERO) for y in years}
+    closes = {
+        f"c{y}": Subquery(
+            Price.objects.filter(security_id=OuterRef("pk"), date__lte=date(y, 1, 1)).order_by("-date").values("close")[:1]
+        )
+        for y in years
+    }
+    securities = {s.pk: s for s in Security.objects.filter(pk__in=list(net)).annotate(**closes)}
+    out = {}
+    for y in years:
+        value, missing = ZERO, []
+        for security_id, by_year in net.items():
+            held = sum((q for yr, q in by_year.items() if yr < y), Decimal(0))
+            if held <= 0:
+                continue
+            close = getattr(securities[security_id], f"c{y}")
+            if close is None:
+                missing.append(securities[security_id].ticker)
+                continue
+            value += held * close
+        out[y] = StartValue(y, None if missing else to_cents(value), tuple(sorted(missing)))
+    return out
+
+
+def dashboard_data(scope: Scope, *, as_of: date, with_start_values: bool = True, with_profiles: bool = True) -> Data:
+    """Read one scope's realized results, wash-sale amounts, tax profiles and start-of-year values (the
+    drill-down needs neither profiles nor start values: it leaves them out)."""
+    households, accounts, account_owners, owners = _accounts(scope)
+    account_ids = list(account_owners)
+    executed = harvest_sale_ids(scope.household_ids)
+    cells = _cells(account_ids, executed if executed else None)
+    data = Data(
+        scope=scope,
+        as_of=as_of,
+        households=households,
+        accounts=accounts,
+        account_owners=account_owners,
+        owners=owners,
+        cells=cells,
+        wash=_wash(account_ids),
+        profiles=_profiles(owners) if with_profiles else {},
+        harvest_source=EXECUTIONS if executed else ALL_LOSSES,
+        harvest_sales=executed,
+    )
+    if with_start_values:
+        taxable = [a.pk for a in accounts.values() if a.is_taxable]
+        data.start_values = start_values(taxable, data.years)
+    return data
+
+
+# ---- returns and projections
+
+
+@dataclass(frozen=True)
+class TaxReturn:
+    """The owners on one return for one year, with their profiles (empty: nobody entered one)."""
+
+    year: int
+    owner_ids: tuple[int, ...]
+    label: str
+    profiles: tuple[OwnerTaxProfile, ...]
+
+    @property
+    def filing_status(self) -> str | None:
+        return self.profiles[0].filing_status if self.profiles else None
+
+    def share(self, account_owner_ids: tuple[int, ...]) -> Decimal:
+        """The part of an account's results that goes on this return (owners share a joint account equally)."""
+        if not account_owner_ids:
+            return Decimal(0)
+        on = sum(1 for o in account_owner_ids if o in self.owner_ids)
+        return Decimal(on) / Decimal(len(account_owner_ids))
+
+
+def tax_returns(owners: dict[int, Owner], profiles: dict[tuple[int, int], OwnerTaxProfile], year: int) -> list[TaxReturn]:
+    """How the owners file for `year` (see the module docstring: joint returns, grantor trusts)."""
+    by_unit: dict[int, list[Owner]] = defaultdict(list)
+    for o in sorted(owners.values(), key=lambda o: (o.name, o.pk)):
+        by_unit[o.taxpayer_unit_id].append(o)
+    returns: list[TaxReturn] = []
+    for unit_owners in by_unit.values():
+        prof = {o.pk: profiles.get((o.pk, year)) for o in unit_owners}
+        joint = [o for o in unit_owners if prof[o.pk] and prof[o.pk].filing_status == MFJ]
+        unit_returns: list[list[Owner]] = []
+        if len(joint) >= 2:
+            unit_returns.append(joint)
+        else:
+            joint = []
+        for o in unit_owners:
+            if o not in joint and prof[o.pk]:
+                unit_returns.append([o])
+        for o in unit_owners:
+            if prof[o.pk] or o in joint:
+                continue
+            if o.kind == Owner.Kind.GRANTOR_TRUST:
+                host = next((r for r in unit_returns if any(m.kind == Owner.Kind.PERSON for m in r)), None)
+                if host is not None:
+                    host.append(o)
+                    continue
+            unit_returns.append([o])
+        for members in unit_returns:
+            profs = tuple(prof[m.pk] for m in members if prof[m.pk])
+            names = " & ".join(m.name for m in members)
+            returns.append(TaxReturn(year, tuple(m.pk for m in members), names, profs))
+    return returns
+
+
+@dataclass(frozen=True)
+class Projection:
+    """One return's projected tax for one year, before and after the harvests executed so far.
+
+    `after` is the projection with everything realized so far (Harvester's reportable sales, this
+    return's share, plus the outside gains of the profile); `before` the same without the losses of
+    executed harvests. `effect` = before - after, exact-rate totals (TaxBreakdown.total_formula), the
+    year-to-date value of harvesting. `profile` is the `after` input: pass it to
+    harvester.core.tax.harvest_value(profile, loss_short, loss_long) to price one more harvest."""
+
+    year: int
+    label: str
+    owner_ids: tuple[int, ...]
+    filing_status: str | None
+    realized_short: Decimal
+    realized_long: Decimal
+    harvested_short: Decimal
+    harvested_long: Decimal
+    outside_short: Decimal = ZERO
+    outside_long: Decimal = ZERO
+    carryforward_in_short: Decimal = ZERO
+    carryforward_in_long: Decimal = ZERO
+    profile: taxcore.TaxProfile | None = None
+    before: taxcore.TaxBreakdown | None = None
+    after: taxcore.TaxBreakdown | None = None
+    note: str = ""
+
+    @property
+    def available(self) -> bool:
+        return self.after is not None
+
+    @property
+    def effect(self) -> Decimal | None:
+        if self.before is None or self.after is None:
+            return None
+        return self.before.total_formula - self.after.total_formula
+
+    @property
+    def offset_limit(self) -> Decimal | None:
+        if self.after is None:
+            return None
+        return Decimal("1500.00") if self.filing_status == "mfs" else Decimal("3000.00")
+
+    @property
+    def offset_used(self) -> Decimal | None:
+        return self.after.capital_loss_deduction if self.after else None
+
+    @property
+    def offset_left(self) -> Decimal | None:
+        if self.after is None:
+            return None
+        return max(self.offset_limit - self.after.capital_loss_deduction, ZERO)
+
+
+def _combined_profile(r: TaxReturn, st: Decimal, lt: Decimal) -> taxcore.TaxProfile:
+    ps = r.profiles
+    return taxcore.TaxProfile(
+        year=r.year,
+        filing_status=ps[0].filing_status,
+        ordinary_income=sum((p.ordinary_income for p in ps), ZERO),
+        state_rate=max(p.state_rate for p in ps),
+        st_gains=sum((p.outside_short_term_gains for p in ps), ZERO) + st,
+        lt_gains=sum((p.outside_long_term_gains for p in ps), ZERO) + lt,
+        carryforward_st=sum((p.carryforward_short_term for p in ps), ZERO),
+        carryforward_lt=sum((p.carryforward_long_term for p in ps), ZERO),
+    )
+
+
+def _return_realized(r: TaxReturn, data_cells, account_owners, year: int) -> Totals:
+    """This return's share of the year's realized totals, rounded to cents once."""
+    st = lt = hst = hlt = Decimal(0)
+    for (account_id, y), t in data_cells.items():
+        if y != year:
+            continue
+        share = r.share(account_owners.get(account_id, ()))
+        if not share:
+            continue
+        st += t.short * share
+        lt += t.long * share
+        hst += t.harvested_short * share
+        hlt += t.harvested_long * share
+    return Totals(short=to_cents(st), long=to_cents(lt), harvested_short=to_cents(hst), harvested_long=to_cents(hlt))
+
+
+def project_return(r: TaxReturn, realized: Totals) -> Projection:
+    """Project one return with its realized totals (pure: no queries)."""
+    base = dict(
+        year=r.year, label=r.label, owner_ids=r.owner_ids, filing_status=r.filing_status,
+        realized_short=realized.short, realized_long=realized.long,
+        harvested_short=realized.harvested_short, harvested_long=realized.harvested_long,
+    )
+    if not r.profiles:
+        return Projection(**base, note=f"No tax profile for {r.year}: add one to project the tax.")
+    after_profile = _combined_profile(r, realized.short, realized.long)
+    before_profile = after_profile.with_realized(-realized.harvested_short, -realized.harvested_long)
+    extra = dict(
+        outside_short=after_profile.st_gains - realized.short,
+        outside_long=after_profile.lt_gains - realized.long,
+        carryforward_in_short=after_profile.carryforward_st,
+        carryforward_in_long=after_profile.carryforward_lt,
+        profile=after_profile,
+    )
+    try:
+        after = taxcore.project(after_profile)
+        before = taxcore.project(before_profile)
+    except TaxTableError as exc:
+        return Projection(**base, **extra, note=str(exc))
+    except taxcore.TaxInputError as exc:
+        return Projection(**base, **extra, note=f"The tax profile cannot be projected: {exc}")
+    note = "; ".join(p.owner.name + ": " + p.get_filing_status_display() for p in r.profiles) if len(r.profiles) > 1 else ""
+    return Projection(**base, **extra, before=before, after=after, note=note)
+
+
+def projections(data: Data, year: int) -> list[Projection]:
+    """Every return of the scope's owners for `year` that has something on it or a profile (one owner's
+    scope: the returns that owner is on, with everything on them, a spouse's accounts included)."""
+    out = []
+    for r in tax_returns(data.owners, data.profiles, year):
+        if data.scope.owner_id is not None and data.scope.owner_id not in r.owner_ids:
+            continue
+        realized = _return_realized(r, data.cells, data.account_owners, year)
+        if not r.profiles and not (realized.short or realized.long):
+            continue
+        out.append(project_return(r, realized))
+    return out
+
+
+def owner_projection(owner: Owner, year: int) -> Projection:
+    """The projected tax of the return `owner` is on for `year`, before and after executed harvests.
+
+    For the proposal pages: `harvester.core.tax.harvest_value(projection.profile, loss_short, loss_long)`
+    prices a proposed harvest on top of what is realized so far. Six queries; no access check (callers
+    fetched the owner through the access layer)."""
+    accounts = Account.objects.filter(household_id=owner.household_id).prefetch_related("owners")
+    account_owners = {a.pk: tuple(sorted(o.pk for o in a.owners.all())) for a in accounts}
+    unit = {o.pk: o for o in Owner.objects.filter(household_id=owner.household_id, taxpayer_unit_id=owner.taxpayer_unit_id)}
+    profiles = _profiles(unit, year=year)
+    executed = harvest_sale_ids([owner.household_id])
+    cells = _cells(list(account_owners), executed if executed else None, year=year)
+    r = next(r for r in tax_returns(unit, profiles, year) if owner.pk in r.owner_ids)
+    return project_return(r, _return_realized(r, cells, account_owners, year))
+
+
+# ---- measures by year
+
+
+@dataclass(frozen=True)
+class YearRow:
+    year: int
+    realized: Totals
+    deferred: Decimal
+    permanent: Decimal
+    tax_value: Decimal | None
+    tax_value_note: str
+    cumulative_harvested: Decimal
+    cumulative_tax_value: Decimal
+    start_value: StartValue | None
+
+    @property
+    def harvested(self) -> Decimal:
+        """Losses harvested as a positive amount."""
+        return -self.realized.harvested
+
+    @property
+    def harvesting_yield(self) -> Decimal | None:
+        """Losses harvested over the value at the start of the year, in percent (2 places)."""
+        sv = self.start_value
+        if sv is None or sv.value is None or sv.value <= 0:
+            return None
+        return (self.harvested / sv.value * HUNDRED).quantize(Decimal("0.01"))
+
+
+def year_rows(data: Data) -> list[YearRow]:
+    """One row per year: realized, harvested and its tax value (and running totals), wash split, yield."""
+    by_year: dict[int, Totals] = defaultdict(Totals)
+    for (_, year), t in data.shown_cells():
+        by_year[year] = by_year[year] + t
+    wash: dict[int, dict[str, Decimal]] = defaultdict(lambda: {"deferred": ZERO, "permanent": ZERO})
+    for (account_id, year), w in data.wash.items():
+        if account_id not in data.accounts:
+            continue
+        for k, v in w.items():
+            wash[year][k] += v
+    rows, cum_h, cum_v = [], ZERO, ZERO
+    for year in data.years:
+        t = by_year.get(year, Totals())
+        value, note = tax_value(data, year) if t.harvested else (ZERO, "")
+        cum_h += -t.harvested
+        cum_v += value or ZERO
+        rows.append(
+            YearRow(
+                year=year,
+                realized=t,
+                deferred=wash[year]["deferred"],
+                permanent=wash[year]["permanent"],
+                tax_value=value,
+                tax_value_note=note,
+                cumulative_harvested=cum_h,
+                cumulative_tax_value=cum_v,
+                start_value=data.start_values.get(year),
+            )
+        )
+    return rows
+
+
+def tax_value(data: Data, year: int) -> tuple[Decimal | None, str]:
+    """The estimated tax value in `year` of that year's harvested losses, and a note on what is missing."""
+    total, missing, unpriced = ZERO, [], Decimal(0)
+    any_value = False
+    for p in projections(data, year):
+        if not (p.harvested_short or p.harvested_long):
+            continue
+        if p.effect is None:
+            missing.append(f"{p.label} ({p.note.split(':')[0] if p.note else 'no projection'})")
+            unpriced += -(p.harvested_short + p.harvested_long)
+            continue
+        any_value = True
+        total += p.effect
+    note = ""
+    if missing:
+        note = f"Not estimated for {', '.join(missing)}: {_usd(unpriced)} of harvested losses have no tax value here."
+    return (total if any_value else None), note
+
+
+def _usd(amount: Decimal) -> str:
+    value = to_cents(amount)
+    return f"{'-' if value < 0 else ''}${abs(value):,.2f}"
+
+
+# ---- drill-down: owner groups, accounts, sales
+
+
+@dataclass(frozen=True)
+class DrillRow:
+    key: str
+    label: str
+    totals: Totals
+    deferred: Decimal = ZERO
+    permanent: Decimal = ZERO
+    account_id: int | None = None
+    household_id: int | None = None
+
+
+def _group_key(owner_ids: tuple[int, ...]) -> str:
+    return "-".join(str(o) for o in owner_ids)
+
+
+def drill_groups(data: Data, year: int) -> list[DrillRow]:
+    """Level one: per household (across households), else per owner group (an account's owners)."""
+    sums: dict[str, list] = {}
+    for account_id, account in data.accounts.items():
+        if data.scope.across_households:
+            key, label = str(account.household_id), data.households[account.household_id].name
+            hh = account.household_id
+        else:
+            owner_ids = data.account_owners[account_id]
+            key = _group_key(owner_ids)
+            label = " & ".join(sorted(data.owners[o].name for o in owner_ids if o in data.owners)) or "no owner"
+            hh = account.household_id
+        entry = sums.setdefault(key, [label, Totals(), ZERO, ZERO, hh])
+        entry[1] = entry[1] + data.cells.get((account_id, year), Totals())
+        w = data.wash.get((account_id, year), {})
+        entry[2] += w.get("deferred", ZERO)
+        entry[3] += w.get("permanent", ZERO)
+    rows = [DrillRow(k, v[0], v[1], v[2], v[3], household_id=v[4]) for k, v in sums.items()]
+    return sorted(rows, key=lambda r: r.label)
+
+
+def drill_accounts(data: Data, year: int, group: str | None = None) -> list[DrillRow]:
+    """Level two: the accounts (of one owner group when `group` is given) with the year's totals."""
+    rows = []
+    for account_id, account in data.accounts.items():
+        if group is not None and _group_key(data.account_owners[account_id]) != group:
+            continue
+        if not account.is_taxable:
+            continue  # sales inside IRAs are not reportable: nothing to drill into
+        w = data.wash.get((account_id, year), {})
+        rows.append(
+            DrillRow(
+                key=str(account_id), label=account.name, totals=data.cells.get((account_id, year), Totals()),
+                deferred=w.get("deferred", ZERO), permanent=w.get("permanent", ZERO),
+                account_id=account_id, household_id=account.household_id,
+            )
+        )
+    return rows
+
+
+@dataclass(frozen=True)
+class SaleRow:
+    sale_id: int
+    date_sold: date
+    ticker: str
+    quantity: Decimal
+    proceeds: Decimal
+    cost_basis: Decimal
+    disallowed: Decimal
+    short: Decimal
+    long: Decimal
+    lots: int
+    harvest: bool
+
+    @property
+    def total(self) -> Decimal:
+        return self.short + self.long
+
+
+SALES_PAGE = 50
+
+
+def drill_sales(account_id: int, year: int, *, page: int, harvest_sales: frozenset[int]) -> tuple[list[SaleRow], int]:
+    """Level three: one account's sale transactions in a year (a page of SALES_PAGE), and how many in all."""
+    from lots.models import Disposal
+
+    qs = Disposal.objects.filter(account_id=account_id, tax_year=year, reportable=True)
+    count = qs.values("sale_id").distinct().count()
+    short = Sum(Case(When(term=SHORT, then=F("gain_loss")), default=Value(ZERO), output_field=_MONEY))
+    long = Sum(Case(When(term=LONG, then=F("gain_loss")), default=Value(ZERO), output_field=_MONEY))
+    rows = (
+        qs.values("sale_id", "date_sold", "security__ticker")
+        .annotate(
+            quantity=Sum("quantity"), proceeds=Sum("proceeds"), cost_basis=Sum("cost_basis"),
+            disallowed=Sum("disallowed"), short=short, long=long, lots=Count("id"),
+        )
+        .order_by("date_sold", "sale_id")[(page - 1) * SALES_PAGE : page * SALES_PAGE]
+    )
+    return [
+        SaleRow(
+            sale_id=r["sale_id"], date_sold=r["date_sold"], ticker=r["security__ticker"], quantity=r["quantity"],
+            proceeds=r["proceeds"], cost_basis=r["cost_basis"], disallowed=r["disallowed"], short=r["short"],
+            long=r["long"], lots=r["lots"], harvest=r["sale_id"] in harvest_sales,
+        )
+        for r in rows
+    ], count
+
+
+def group_label(data: Data, key: str) -> str | None:
+    """The owner group's names for a drill key, or None when no account of the scope has those owners."""
+    for account_id in data.accounts:
+        if _group_key(data.account_owners[account_id]) == key:
+            return " & ".join(sorted(data.owners[o].name for o in data.account_owners[account_id] if o in data.owners))
+    return None

@@ -1,0 +1,1002 @@
+"""Harvest scans, the Django side: read households into the pure scan core, write its proposals.
+
+    scan = scan_start(household=household, user=request.user, as_of=today)   # "Scan now"
+    scan = scan_start(as_of=today)                                             # the firm-wide daily scan
+    reason = proposal_recheck(proposal, as_of=today)                           # at approval and execution
+
+The rules live in harvester/core (pure: no Django, no clock). This module only moves data: one
+household (or a chunk of them) is read with a constant number of queries into HouseholdSnapshot values,
+`harvester.core.scan` decides, and `proposals_write` stores its proposals idempotently (one open proposal
+per fingerprint; the ones a scan no longer proposes are superseded with the reason).
+
+Work is split into chunks (ScanChunk) that a worker claims with a conditional UPDATE; the database is the
+source of truth, so a chunk whose worker died is found by `scan_reap_stalled` and done again, and a re-run
+never duplicates an open proposal. How it all fits: docs/scans.md.
+"""
+
+import calendar
+import logging
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from types import SimpleNamespace
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import OperationalError, connection, transaction
+from django.db.models import Count, F, FilteredRelation, OuterRef, Q, Subquery, Sum
+from django.utils import timezone
+
+from accounts.models import Account, Household, Owner, OwnerTaxProfile, TargetAllocation
+from harvester.core import snapshot as core
+from harvester.core.scan import scan as core_scan
+from harvester.core.tax import TaxProfile
+from harvester.models import (
+    OPEN_PROPOSAL_STATES,
+    AuditEvent,
+    HarvestPolicy,
+    HarvestProposal,
+    HarvestScan,
+    ScanChunk,
+)
+from lots import engine
+from lots.models import (
+    Disposal,
+    IdentityOverride,
+    Lot,
+    Price,
+    ReplacementChainEntry,
+    ReplacementExclusion,
+    ScheduledPurchase,
+    Security,
+    SecurityIndex,
+    Transaction,
+)
+
+log = logging.getLogger(__name__)
+
+WINDOW_DAYS = 30  # IRC 1091(a): 30 days before and after a sale
+ACQUISITIONS = (Transaction.Action.BUY, Transaction.Action.REINVEST, Transaction.Action.TRANSFER_IN)
+MARKET_TIMEZONE = ZoneInfo("America/New_York")
+Status = HarvestProposal.Status
+
+
+def market_date(moment: datetime) -> date:
+    """The trading date in New York of an aware moment (the daily scan runs after the close there)."""
+    return moment.astimezone(MARKET_TIMEZONE).date()
+
+
+# ---- reading: households -> core snapshots, a constant number of queries for any number of households
+
+
+@dataclass
+class ScanInput:
+    """One household as the scan reads it: the core's snapshot and what writing its proposals needs."""
+
+    household_id: int
+    name: str
+    snapshot: core.HouseholdSnapshot
+    policy: HarvestPolicy | None
+    security_ids: dict[str, int]  # ticker -> Security pk
+    problem: str = ""  # why this household cannot be scanned (no policy in force, ...)
+
+
+@dataclass(frozen=True)
+class _Shared:
+    """What every household of a scan shares: securities, identity groups, closes, default chains."""
+
+    tickers: dict[int, str]
+    names: dict[str, str]
+    asset_classes: dict[str, str]
+    identity: dict[str, str]  # ticker -> tracked index on the scan date (lots.engine.IdentityMap rules)
+    prices: dict[str, core.Quote]
+    default_chains: dict[str, tuple[str, ...]]
+
+
+_SHARED_CACHE: dict[tuple, _Shared] = {}  # per worker process, per scan: read once, not once per chunk
+
+
+def _shared(as_of: date, cache_key=None) -> _Shared:
+    """Four queries, or none for a later chunk of the same scan in this process (a scan is one moment)."""
+    if cache_key is not None and (cache_key, as_of) in _SHARED_CACHE:
+        return _SHARED_CACHE[(cache_key, as_of)]
+    securities = list(Security.objects.values_list("pk", "ticker", "name", "asset_class__code"))
+    tickers = {pk: ticker for pk, ticker, _, _ in securities}
+    periods: dict[str, list] = defaultdict(list)
+    for ticker, since, index_name in SecurityIndex.objects.values_list("security__ticker", "since", "index_name"):
+        periods[ticker].append((since, index_name))
+    dated = engine.IdentityMap(periods)  # the same dated groups the wash-sale engine uses
+    newest = Price.objects.filter(security_id=OuterRef("pk"), date__lte=as_of).order_by("-date")
+    quotes = Security.objects.annotate(
+        close=Subquery(newest.values("close")[:1]), close_date=Subquery(newest.values("date")[:1])
+    ).values_list("ticker", "close", "close_date")  # lots.selectors.latest_quotes, bounded by the scan date
+    chains: dict[str, list[str]] = defaultdict(list)
+    for asset_class, ticker in (
+        ReplacementChainEntry.objects.filter(chain__household__isnull=True)
+        .order_by("chain_id", "position")
+        .values_list("chain__asset_class__code", "security__ticker")
+    ):
+        chains[asset_class].append(ticker)
+    shared = _Shared(
+        tickers=tickers,
+        names={ticker: name for _, ticker, name, _ in securities},
+        asset_classes={ticker: code for _, ticker, _, code in securities},
+        identity={ticker: dated.group_on(ticker, as_of) for ticker in tickers.values()},
+        prices={ticker: core.Quote(close, day) for ticker, close, day in quotes if close is not None},
+        default_chains={k: tuple(v) for k, v in chains.items()},
+    )
+    if cache_key is not None:
+        if len(_SHARED_CACHE) >= 8:
+            _SHARED_CACHE.pop(next(iter(_SHARED_CACHE)))
+        _SHARED_CACHE[(cache_key, as_of)] = shared
+    return shared
+
+
+def scheduled_dates(spec, start: date, end: date) -> list[date]:
+    """The dates in [start, end] a scheduled purchase buys on: lots.schedule.scheduled_dates (trading
+    days, DRIPs on their funds' distribution months), or a plain local fallback while that is missing."""
+    try:
+        from lots.schedule import scheduled_dates as shared
+    except ImportError:
+        return _scheduled_dates_fallback(spec, start, end)
+    return list(shared(spec, start, end))
+
+
+def _schedule_spec(kind, frequency, start_date, end_date, paused_until, asset_class):
+    """A schedule value without a query per row (lots.schedule.Schedule when it exists)."""
+    try:
+        from lots.schedule import Schedule
+    except ImportError:
+        return SimpleNamespace(kind=kind, frequency=frequency, start_date=start_date, end_date=end_date,
+                               paused_until=paused_until, active=True)
+    return Schedule(kind, frequency, start_date, end_date, paused_until, True, asset_class or "")
+
+
+def _scheduled_dates_fallback(spec, start: date, end: date) -> list[date]:
+    """Stand-in for lots.schedule: weekly / biweekly every 7 / 14 days from the start date, monthly /
+    quarterly on the start date's day (clamped to the month's end), semimonthly the 1st and 15th; none
+    before start_date, after end_date or before paused_until (one on paused_until counts: conservative)."""
+    first = max(start, spec.start_date, spec.paused_until or start)
+    last = min(end, spec.end_date) if spec.end_date else end
+    out: list[date] = []
+    if spec.frequency in ("weekly", "biweekly"):
+        step = 7 if spec.frequency == "weekly" else 14
+        day = spec.start_date + timedelta(days=-(-(first - spec.start_date).days // step) * step)
+        while day <= last:
+            out.append(day)
+            day += timedelta(days=step)
+        return out
+    months = {"semimonthly": 1, "quarterly": 3}.get(spec.frequency, 1)
+    anchor = spec.start_date.replace(day=1) if spec.frequency == "semimonthly" else spec.start_date
+    n = 0
+    while True:
+        month0 = anchor.month - 1 + n
+        year, month = anchor.year + month0 // 12, month0 % 12 + 1
+        if date(year, month, 1) > last:
+            return out
+        for wanted in (1, 15) if spec.frequency == "semimonthly" else (anchor.day,):
+            day = date(year, month, min(wanted, calendar.monthrange(year, month)[1]))  # the 31st: month's end
+            if first <= day <= last:
+                out.append(day)
+        n += months
+
+
+def core_policy(policy: HarvestPolicy) -> core.Policy:
+    """The policy's terms as the core reads them (spread, commission, price age: the core's defaults)."""
+    return core.Policy(
+        min_loss_amount=policy.min_loss_amount,
+        min_loss_percent=policy.min_loss_percent,
+        benefit_cost_margin=policy.benefit_cost_margin,
+        scope=policy.scope,
+        switchback_gain_limit=policy.switchback_gain_limit,
+    )
+
+
+def _policies(household_ids: list[int], owner_counts: dict[int, int]) -> tuple[dict, dict]:
+    """(in force, newest) per household. In force: the newest version every owner has acknowledged
+    (harvester.policy.policy_in_force, for many households in one query)."""
+    in_force: dict[int, HarvestPolicy] = {}
+    newest: dict[int, HarvestPolicy] = {}
+    rows = (
+        HarvestPolicy.objects.filter(household_id__in=household_ids)
+        .annotate(acknowledged=Count("acknowledgments__owner", distinct=True))
+        .order_by("household_id", "-version")
+    )
+    for policy in rows:
+        newest.setdefault(policy.household_id, policy)
+        if policy.household_id not in in_force and policy.acknowledged >= owner_counts.get(policy.household_id, 0):
+            in_force[policy.household_id] = policy
+    return in_force, newest
+
+
+def _extras(household_ids: list[int]) -> list[tuple]:
+    """Five small per-household lists in one round trip: household chains, exclusions, identity overrides,
+    target allocation, and the buys of executed harvests (their lots may switch back)."""
+    from harvester.models import Execution
+    from lots.models import ReplacementChain
+
+    t = {m.__name__: m._meta.db_table for m in (ReplacementChain, ReplacementChainEntry, ReplacementExclusion,
+                                                IdentityOverride, TargetAllocation, Execution, HarvestProposal,
+                                                Security)}
+    t["AssetClass"] = "lots_assetclass"
+    sql = f"""
+        SELECT 'chain', c.household_id, ac.code, s.ticker, e.position FROM {t['ReplacementChainEntry']} e
+          JOIN {t['ReplacementChain']} c ON c.id = e.chain_id JOIN {t['AssetClass']} ac ON ac.id = c.asset_class_id
+          JOIN {t['Security']} s ON s.id = e.security_id WHERE c.household_id = ANY(%(ids)s)
+        UNION ALL SELECT 'exclusion', x.household_id, s.ticker, '', 0 FROM {t['ReplacementExclusion']} x
+          JOIN {t['Security']} s ON s.id = x.security_id WHERE x.household_id = ANY(%(ids)s)
+        UNION ALL SELECT 'override', o.household_id, s.ticker, o."group", 0 FROM {t['IdentityOverride']} o
+          JOIN {t['Security']} s ON s.id = o.security_id WHERE o.household_id = ANY(%(ids)s)
+        UNION ALL SELECT 'target', a.household_id, ac.code, CAST(a.weight_percent AS TEXT), 0 FROM {t['TargetAllocation']} a
+          JOIN {t['AssetClass']} ac ON ac.id = a.asset_class_id WHERE a.household_id = ANY(%(ids)s)
+        UNION ALL SELECT 'harvest_buy', p.household_id, CAST(x.buy_transaction_id AS TEXT), '', 0 FROM {t['Execution']} x
+          JOIN {t['HarvestProposal']} p ON p.id = x.proposal_id
+          WHERE p.household_id = ANY(%(ids)s) AND x.buy_transaction_id IS NOT NULL
+        ORDER BY 1, 2, 5
+    """  # noqa: S608 (table names from the models, values as parameters)
+    if connection.vendor != "postgresql":  # SQLite (the embedded default) has no ANY(array)
+        sql = sql.replace("= ANY(%(ids)s)", f"IN ({', '.join(str(int(h)) for h in household_ids) or 'NULL'})")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"ids": list(household_ids)})
+        return cursor.fetchall()
+
+
+def households_snapshots(household_ids, *, as_of: date, cache_key=None) -> dict[int, ScanInput]:
+    """Read many households at once (a scan chunk) into the core's snapshots: the same 14 queries for 1
+    or 1,000 households (10 when `cache_key`, the scan, already read the shared part in this process).
+
+    Open lots (adjusted basis, holding-period start), closes on or before `as_of` with their dates,
+    identity groups (tracked index on `as_of`; a household override wins at every date, as in
+    lots.convert.identity_map), asset classes, acquisitions within 30 days of `as_of` and loss sales in
+    the 30 days before it across each household (IRAs included), scheduled purchases of the next 30 days
+    expanded to dates, the owners' tax profiles for the year with the gains realized so far, the policy
+    in force, replacement chains (a household chain replaces the default one of its asset class),
+    exclusions, and the target allocation.
+    """
+    ids = sorted({int(h) for h in household_ids})
+    names = dict(Household.objects.filter(pk__in=ids).values_list("pk", "name"))
+    ids = [h for h in ids if h in names]
+    shared = _shared(as_of, cache_key)
+    ticker = shared.tickers
+    security_ids = {t: pk for pk, t in ticker.items()}
+    window = (as_of - timedelta(days=WINDOW_DAYS), as_of + timedelta(days=WINDOW_DAYS))
+
+    owners = list(
+        Owner.objects.filter(household_id__in=ids)
+        .annotate(p=FilteredRelation("tax_profiles", condition=Q(tax_profiles__year=as_of.year)))
+        .values_list("pk", "household_id", "name", "taxpayer_unit_id", "p__filing_status", "p__ordinary_income",
+                     "p__state_rate", "p__outside_short_term_gains", "p__outside_long_term_gains",
+                     "p__carryforward_short_term", "p__carryforward_long_term")
+    )
+    owner_counts = Counter(row[1] for row in owners)
+    in_force, newest = _policies(ids, owner_counts)
+    account_rows = list(Account.objects.filter(household_id__in=ids).values_list("pk", "household_id", "name", "kind",
+                                                                                 "owners"))
+    account_household = {row[0]: row[1] for row in account_rows}
+    account_ids = list(account_household)
+    realized = {
+        (account_id, term): total
+        for account_id, term, total in Disposal.objects.filter(
+            account_id__in=account_ids, tax_year=as_of.year, reportable=True
+        ).values("account_id", "term").annotate(total=Sum("gain_loss")).values_list("account_id", "term", "total")
+    }
+    extras = defaultdict(list)
+    for kind, household_id, a, b, _position in _extras(ids):
+        extras[kind, household_id].append((a, b))
+    harvest_buys = {int(a) for h in ids for a, _ in extras.get(("harvest_buy", h), ())}
+
+    lots: dict[int, list] = defaultdict(list)
+    held_lot = core.HeldLot
+    for account_id, security_id, origin_id, piece, quantity, basis, acquired, holding_start in (
+        Lot.objects.filter(account_id__in=account_ids).order_by().values_list(
+            "account_id", "security_id", "origin_id", "piece", "quantity", "cost_basis", "acquired_date",
+            "holding_period_start",
+        )
+    ):
+        # The lot id is its buy trade and piece: stable across ledger recomputes (Lot pks are not).
+        lots[account_household[account_id]].append(held_lot(
+            f"{origin_id}.{piece}", str(account_id), ticker[security_id], quantity, basis, acquired, holding_start,
+            str(origin_id), origin_id in harvest_buys,
+        ))
+    acquisitions: dict[int, list] = defaultdict(list)
+    for pk, account_id, security_id, day, quantity in Transaction.objects.filter(
+        account_id__in=account_ids, action__in=ACQUISITIONS, trade_date__gte=window[0], trade_date__lte=window[1]
+    ).values_list("pk", "account_id", "security_id", "trade_date", "quantity"):
+        acquisitions[account_household[account_id]].append(
+            core.Acquisition(str(account_id), ticker[security_id], day, quantity, str(pk))
+        )
+    loss_sales: dict[int, list] = defaultdict(list)
+    for sale_id, account_id, security_id, day, quantity, gain_loss in Disposal.objects.filter(
+        account_id__in=account_ids, reportable=True, gain_loss__lt=0, date_sold__gte=window[0], date_sold__lte=as_of
+    ).values_list("sale_id", "account_id", "security_id", "date_sold", "quantity", "gain_loss"):
+        loss_sales[account_household[account_id]].append(
+            core.LossSale(str(account_id), ticker[security_id], day, quantity, -gain_loss, str(sale_id))
+        )
+    scheduled: dict[int, list] = defaultdict(list)
+    for pk, account_id, security_id, kind, *spec in ScheduledPurchase.objects.filter(
+        account_id__in=account_ids, active=True
+    ).values_list("pk", "account_id", "security_id", "kind", "frequency", "start_date", "end_date", "paused_until",
+                  "security__asset_class__code"):
+        for day in scheduled_dates(_schedule_spec(kind, *spec), as_of, window[1]):
+            scheduled[account_household[account_id]].append(
+                core.ScheduledBuy(str(account_id), ticker[security_id], day, kind, str(pk))
+            )
+
+    owners_of, accounts_of = defaultdict(list), defaultdict(list)
+    for row in owners:
+        owners_of[row[1]].append(row)
+    for row in account_rows:
+        accounts_of[row[1]].append(row)
+    result = {}
+    for household_id in ids:
+        identity = dict(shared.identity)
+        identity.update(extras.get(("override", household_id), ()))
+        chains = dict(shared.default_chains)
+        own_chains = defaultdict(list)
+        for asset_class, chain_ticker in extras.get(("chain", household_id), ()):
+            own_chains[asset_class].append(chain_ticker)
+        chains.update((k, tuple(v)) for k, v in own_chains.items())
+        policy = in_force.get(household_id)
+        problem = "" if policy is not None else _no_policy_words(newest.get(household_id))
+        try:
+            account_infos, owner_infos = _people(accounts_of[household_id], owners_of[household_id], realized, as_of)
+        except ValueError as exc:
+            account_infos, owner_infos, problem = (), (), str(exc)
+        snapshot = core.HouseholdSnapshot(
+            household=str(household_id),
+            accounts=account_infos,
+            owners=owner_infos,
+            lots=tuple(lots.get(household_id, ())),
+            prices=shared.prices,
+            identity=identity,
+            asset_classes=shared.asset_classes,
+            acquisitions=tuple(acquisitions.get(household_id, ())),
+            loss_sales=tuple(loss_sales.get(household_id, ())),
+            scheduled=tuple(scheduled.get(household_id, ())),
+            policy=core_policy(policy) if policy is not None else core.Policy(),
+            chains=chains,
+            exclusions=frozenset(t for t, _ in extras.get(("exclusion", household_id), ())),
+            target_allocation={code: Decimal(w) for code, w in extras.get(("target", household_id), ())},
+            names=shared.names,
+        )
+        result[household_id] = ScanInput(household_id, names[household_id], snapshot, policy, security_ids, problem)
+    return result
+
+
+def household_snapshot(household, *, as_of: date) -> core.HouseholdSnapshot:
+    """One household as the core's HouseholdSnapshot (a constant number of queries: see households_snapshots)."""
+    household_id = household.pk if isinstance(household, Household) else int(household)
+    return households_snapshots([household_id], as_of=as_of)[household_id].snapshot
+
+
+def _no_policy_words(newest: HarvestPolicy | None) -> str:
+    if newest is None:
+        return "No harvest policy yet: the advisor sets thresholds and approvers before the first scan."
+    return (
+        f"No harvest policy in force: policy version {newest.version} waits for every owner's acknowledgment, "
+        "and no earlier version was acknowledged. Nothing is proposed until the owners acknowledge it."
+    )
+
+
+def _people(accounts, owners, realized, as_of) -> tuple[tuple, tuple]:
+    """Accounts and owners as the core reads them. Spouses who file jointly share one return (and the
+    profile of the lower owner id); gains realized this year in an account count on its owners' returns,
+    shared equally when a joint account's owners file separately."""
+    unit_of = {row[0]: row[3] for row in owners}
+    return_of = {row[0]: f"unit-{row[3]}-joint" if row[4] == OwnerTaxProfile.FilingStatus.MFJ else str(row[0])
+                 for row in owners}
+    owners_by_account: dict[int, list[int]] = defaultdict(list)
+    described = {}
+    for pk, _, name, kind, owner_id in accounts:
+        described[pk] = (name, kind)
+        if owner_id is not None:
+            owners_by_account[pk].append(owner_id)
+    account_infos = []
+    gains: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal("0"), Decimal("0")])
+    for pk in sorted(described):
+        name, kind = described[pk]
+        owner_ids = sorted(owners_by_account[pk])
+        units = {unit_of[o] for o in owner_ids if o in unit_of}
+        if len(units) != 1:
+            raise ValueError(
+                f"Account {name} must have owners in exactly one taxpayer unit (has {len(units)}): fix its owners."
+            )
+        engine_kind = "taxable" if kind in Account.TAXABLE_KINDS else kind
+        account_infos.append(
+            core.AccountInfo(str(pk), name, engine_kind, tuple(str(o) for o in owner_ids), str(units.pop()))
+        )
+        returns = sorted({return_of[o] for o in owner_ids})
+        for index, term in enumerate(("short", "long")):
+            total = realized.get((pk, term))
+            if total:
+                for r in returns:
+                    gains[r][index] += total / len(returns)
+    profiles: dict[str, TaxProfile] = {}
+    owner_infos = []
+    for pk, _, name, unit, status, income, state, out_st, out_lt, cf_st, cf_lt in sorted(owners):
+        r = return_of[pk]
+        if r not in profiles and status is not None:
+            st, lt = gains[r] if r in gains else (Decimal("0"), Decimal("0"))
+            profiles[r] = TaxProfile(year=as_of.year, filing_status=status, ordinary_income=income, state_rate=state,
+                                     st_gains=out_st + st, lt_gains=out_lt + lt, carryforward_st=cf_st,
+                                     carryforward_lt=cf_lt)
+        owner_infos.append(core.OwnerInfo(str(pk), name, str(unit), profiles.get(r), r if r != str(pk) else ""))
+    return tuple(account_infos), tuple(owner_infos)
+
+
+# ---- writing proposals: idempotent per fingerprint
+
+
+# What an approver decides on: a change here is a new version (an approval binds to one version). The
+# estimates (price, loss, tax value, cost, explanation) follow the market and are refreshed in place.
+DECISION_FIELDS = ("sell_quantity", "buy_security_id", "required_actions")
+FIGURE_FIELDS = (
+    "lots", "sell_quantity", "price", "price_date", "proceeds", "cost_basis", "loss_short_term", "loss_long_term",
+    "tax_value", "trading_cost", "buy_amount", "checks", "required_actions", "explanation",
+)
+
+
+@dataclass
+class WriteSummary:
+    created: list[int] = field(default_factory=list)
+    revised: list[int] = field(default_factory=list)
+    kept: list[int] = field(default_factory=list)
+    superseded: list[int] = field(default_factory=list)
+
+
+def _fields(p, security_ids: dict[str, int]) -> dict:
+    """A core Proposal as HarvestProposal field values (JSON parts from Proposal.as_dict())."""
+    data = p.as_dict()
+    lots = data["lots"]
+    return {
+        "kind": p.kind,
+        "fingerprint": p.fingerprint,
+        "account_id": int(p.account),
+        "sell_security_id": security_ids[p.sell_ticker],
+        "buy_security_id": security_ids[p.buy_ticker],
+        "lots": lots,
+        "sell_quantity": p.sell_quantity,
+        "price": p.price,
+        "price_date": p.price_date,
+        "proceeds": p.proceeds,
+        "cost_basis": p.basis,
+        "loss_short_term": p.loss_short,
+        "loss_long_term": p.loss_long,
+        "tax_value": p.tax_value,
+        "trading_cost": p.trading_cost,
+        "buy_amount": p.buy_amount,
+        "checks": data["checks"],
+        "required_actions": data["required_actions"],
+        "explanation": {
+            **data["explanation"],
+            "rank": p.rank,
+            "sale_date": data["sale_date"],
+            "basis_reduction": str(p.loss),
+            "owners": data["owners"],
+        },
+    }
+
+
+def _decision(values: dict) -> tuple:
+    lots = sorted((row["origin"], row["lot"], Decimal(row["quantity"])) for row in values["lots"])
+    actions = sorted((a["kind"], a["account"], a["ticker"], a.get("schedule") or "", a["until"] or "")
+                     for a in values["required_actions"])
+    return (lots, Decimal(values["sell_quantity"]), values["buy_security_id"], actions)
+
+
+def _decision_of_row(row: HarvestProposal) -> tuple:
+    return _decision({"lots": row.lots, "sell_quantity": row.sell_quantity, "buy_security_id": row.buy_security_id,
+                      "required_actions": row.required_actions})
+
+
+def _supersede_reason(scan: HarvestScan, row: HarvestProposal, skipped: dict) -> str:
+    why = skipped.get((str(row.account_id), row.sell_security.ticker))
+    when = f"scan #{scan.pk} of {scan.as_of:%Y-%m-%d}"
+    if why:
+        return f"The {when} no longer proposes it: {why}"
+    return f"The {when} no longer proposes it: its prices, lots or the wash-sale picture changed."
+
+
+def _audit_many(events: list[AuditEvent]) -> None:
+    """harvester.audit.audit_record for many events at once (same rule: inside the change's transaction)."""
+    if not events:
+        return
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("audit events must be written inside transaction.atomic() with the change they record")
+    AuditEvent.objects.bulk_create(events, batch_size=1000)
+
+
+def _describe(values: dict, tickers: dict[int, str]) -> str:
+    quantity = Decimal(values["sell_quantity"]).normalize()
+    kind = "Switch back" if values["kind"] == HarvestProposal.Kind.SWITCH_BACK else "Harvest"
+    return (f"{kind}: sell {quantity:f} {tickers[values['sell_security_id']]} -> buy "
+            f"{tickers[values['buy_security_id']]}, loss {Decimal(values['loss_short_term']) + Decimal(values['loss_long_term'])}")
+
+
+@transaction.atomic
+def proposals_write(*, household, scan: HarvestScan, proposals, as_of: date, result=None,
+                    inputs: ScanInput | None = None) -> WriteSummary:
+    """Store one household's scan result idempotently.
+
+    An open proposal with the same fingerprint is kept (its estimates refreshed; its version bumped only
+    when the decision changes: lots, quantity, replacement or required actions); open proposals of the
+    household this scan does not propose again are superseded with the reason; the rest are created,
+    expiring after the policy's proposal_expiry_days. Audit events in the same transaction. Tickers the
+    core refused to price (stale prices) leave their open proposals alone: the scan cannot judge them.
+    """
+    household_id = household.pk if isinstance(household, Household) else int(household)
+    Household.objects.select_for_update().filter(pk=household_id).first()  # one writer per household
+    if inputs is None:
+        inputs = households_snapshots([household_id], as_of=as_of)[household_id]
+    return _proposals_write_many(scan=scan, batch=[(inputs, list(proposals), result)])[household_id]
+
+
+def _proposals_write_many(*, scan: HarvestScan, batch) -> dict[int, WriteSummary]:
+    """proposals_write for many households in a few queries (a chunk). `batch`: (ScanInput, proposals,
+    ScanResult or None). Caller is inside transaction.atomic and holds the households' row locks."""
+    now = timezone.now()
+    household_ids = [inputs.household_id for inputs, _, _ in batch]
+    open_rows: dict[int, dict[str, HarvestProposal]] = defaultdict(dict)
+    for row in (
+        HarvestProposal.objects.select_for_update(of=("self",))
+        .select_related("sell_security")
+        .filter(household_id__in=household_ids, status__in=OPEN_PROPOSAL_STATES)
+    ):
+        open_rows[row.household_id][row.fingerprint] = row
+    tickers = {pk: t for inputs, _, _ in batch for t, pk in inputs.security_ids.items()} if batch else {}
+    to_create: list[HarvestProposal] = []
+    to_update: list[HarvestProposal] = []
+    to_supersede: list[tuple[HarvestProposal, str]] = []
+    events: list[AuditEvent] = []
+    summaries = {h: WriteSummary() for h in household_ids}
+    for inputs, proposals, result in batch:
+        household_id, summary = inputs.household_id, summaries[inputs.household_id]
+        existing = open_rows.get(household_id, {})
+        seen = set()
+        for p in proposals:
+            values = _fields(p, inputs.security_ids)
+            row = existing.get(values["fingerprint"])
+            if row is None:
+                expiry = inputs.policy.proposal_expiry_days if inputs.policy else HarvestPolicy().proposal_expiry_days
+                to_create.append(HarvestProposal(
+                    household_id=household_id, scan=scan, policy=inputs.policy, status=Status.PROPOSED,
+                    expires_at=now + timedelta(days=expiry), **values,
+                ))
+                continue
+            seen.add(row.fingerprint)
+            changed = [name for name in FIGURE_FIELDS if _differs(getattr(row, name), values[name])]
+            if not changed:
+                summary.kept.append(row.pk)
+                continue
+            revised = _decision_of_row(row) != _decision(values)
+            before = {"version": row.version, **{n: _jsonable(getattr(row, n)) for n in changed if n != "explanation"}}
+            for name in FIGURE_FIELDS:
+                setattr(row, name, values[name])
+            row.updated_at = now
+            if revised:
+                row.version += 1
+                summary.revised.append(row.pk)
+                events.append(AuditEvent(
+                    household_id=household_id, action="proposal.revise", object_type="HarvestProposal",
+                    object_id=str(row.pk), summary=f"Scan #{scan.pk} revised: {_describe(values, tickers)}"[:300],
+                    before=before, after={"version": row.version, "scan": scan.pk},
+                ))
+            else:
+                summary.kept.append(row.pk)
+            to_update.append(row)
+        refused = {r.ticker for r in result.refusals} if result is not None else set()
+        skipped = {(s.account, s.ticker): s.detail for s in result.skipped} if result is not None else {}
+        for fp, row in existing.items():
+            if fp in seen or row.sell_security.ticker in refused or tickers.get(row.buy_security_id) in refused:
+                continue
+            to_supersede.append((row, _supersede_reason(scan, row, skipped)))
+    if to_update:
+        HarvestProposal.objects.bulk_update(to_update, [*FIGURE_FIELDS, "version", "updated_at"],
+                                            batch_size=500)
+    if to_create:
+        HarvestProposal.objects.bulk_create(to_create, batch_size=500)
+        for row in to_create:
+            summaries[row.household_id].created.append(row.pk)
+            events.append(AuditEvent(
+                household_id=row.household_id, action="proposal.create", object_type="HarvestProposal",
+                object_id=str(row.pk), summary=f"Scan #{scan.pk} proposed: {_describe(_values_of(row), tickers)}"[:300],
+                after={"status": row.status, "version": row.version, "fingerprint": row.fingerprint, "scan": scan.pk,
+                       "tax_value": str(row.tax_value), "expires_at": row.expires_at.isoformat()},
+            ))
+    _audit_many(events)
+    for row, reason in to_supersede:
+        if _supersede(row, reason, now=now):
+            summaries[row.household_id].superseded.append(row.pk)
+    return summaries
+
+
+def _values_of(row: HarvestProposal) -> dict:
+    return {"kind": row.kind, "sell_quantity": row.sell_quantity, "sell_security_id": row.sell_security_id,
+            "buy_security_id": row.buy_security_id, "loss_short_term": row.loss_short_term,
+            "loss_long_term": row.loss_long_term}
+
+
+def _differs(old, new) -> bool:
+    if isinstance(old, Decimal) or isinstance(new, Decimal):
+        return Decimal(str(old)) != Decimal(str(new))
+    return old != new
+
+
+def _jsonable(value):
+    if isinstance(value, (Decimal, date)):
+        return str(value)
+    return value
+
+
+def _supersede(row: HarvestProposal, reason: str, *, now) -> bool:
+    """Move an open proposal to superseded through the approvals state machine (it audits and tells the
+    approvers who were asked); without that module, the same transition and audit here."""
+    try:
+        from harvester.approvals import proposal_supersede
+    except ImportError:
+        proposal_supersede = None
+    if proposal_supersede is not None:
+        return proposal_supersede(proposal=row, reason=reason)
+    updated = HarvestProposal.objects.filter(pk=row.pk, status__in=OPEN_PROPOSAL_STATES).update(
+        status=Status.SUPERSEDED, status_reason=reason, updated_at=now
+    )
+    if updated:
+        _audit_many([AuditEvent(
+            household_id=row.household_id, action="proposal.supersede", object_type="HarvestProposal",
+            object_id=str(row.pk), summary=reason[:300], before={"status": row.status, "version": row.version},
+            after={"status": Status.SUPERSEDED, "reason": reason},
+        )])
+    return bool(updated)
+
+
+# ---- scans: start, fan out, claim and run chunks, finish, reap
+
+
+class ChunkLost(Exception):
+    """The chunk was taken back (the reaper re-queued it) while this worker ran it: its work is rolled back."""
+
+
+def scan_in_progress(household) -> HarvestScan | None:
+    return (
+        HarvestScan.objects.filter(household=household, status__in=(HarvestScan.Status.QUEUED, HarvestScan.Status.RUNNING))
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+@transaction.atomic
+def scan_start(*, household=None, user=None, as_of: date) -> HarvestScan:
+    """Start a scan of one household ("Scan now") or, with household=None, of every household with a
+    harvest policy (the daily firm-wide scan). The work is enqueued when this transaction commits.
+
+    "Scan now" on a household whose scan is still queued or running returns that scan (a double click
+    starts nothing new)."""
+    from harvester import tasks
+
+    if household is not None:
+        Household.objects.select_for_update().filter(pk=household.pk).first()
+        running = scan_in_progress(household)
+        if running is not None:
+            return running
+        scan = HarvestScan.objects.create(household=household, started_by=user, as_of=as_of, households_total=1)
+        ScanChunk.objects.create(scan=scan, index=0, household_ids=[household.pk])
+        _audit_many([AuditEvent(
+            household=household, actor=user if user is not None and user.is_authenticated else None,
+            action="scan.start", object_type="HarvestScan", object_id=str(scan.pk),
+            summary=f"Scan #{scan.pk} of {household.name} as of {as_of:%Y-%m-%d}",
+        )])
+        tasks.scan_household_task.delay_on_commit(scan.pk)
+        return scan
+    scan = HarvestScan.objects.create(household=None, started_by=user, as_of=as_of)
+    _audit_many([AuditEvent(
+        actor=user if user is not None and user.is_authenticated else None, action="scan.start",
+        object_type="HarvestScan", object_id=str(scan.pk), summary=f"Firm-wide scan #{scan.pk} as of {as_of:%Y-%m-%d}",
+    )])
+    tasks.scan_firm_task.delay_on_commit(scan.pk)
+    return scan
+
+
+@transaction.atomic
+def scan_fan_out(*, scan_id: int) -> dict:
+    """Split a firm-wide scan into chunks of SCAN_CHUNK_SIZE households (once: a second run finds the
+    chunks made) and enqueue every chunk still queued when this transaction commits."""
+    from harvester import tasks
+
+    scan = HarvestScan.objects.select_for_update().get(pk=scan_id)
+    if not scan.chunks.exists() and scan.status == HarvestScan.Status.QUEUED:
+        ids = list(
+            Household.objects.filter(policies__isnull=False).distinct().order_by("pk").values_list("pk", flat=True)
+        )
+        size = settings.SCAN_CHUNK_SIZE
+        ScanChunk.objects.bulk_create(
+            [ScanChunk(scan=scan, index=i // size, household_ids=ids[i : i + size]) for i in range(0, len(ids), size)]
+        )
+        scan.households_total = len(ids)
+        scan.status = HarvestScan.Status.RUNNING
+        scan.started_at = timezone.now()
+        if not ids:
+            scan.status, scan.finished_at = HarvestScan.Status.DONE, scan.started_at
+        scan.save(update_fields=["households_total", "status", "started_at", "finished_at"])
+    queued = list(scan.chunks.filter(status=ScanChunk.Status.QUEUED).values_list("pk", flat=True))
+    for chunk_id in queued:
+        tasks.scan_chunk_task.delay_on_commit(chunk_id)
+    return {"scan_id": scan.pk, "chunks": len(queued), "households": scan.households_total}
+
+
+def scan_run(*, scan_id: int) -> dict:
+    """Run every queued chunk of a scan in this process (a one-household scan has one)."""
+    results = [scan_run_chunk(chunk_id=pk) for pk in
+               ScanChunk.objects.filter(scan_id=scan_id, status=ScanChunk.Status.QUEUED).values_list("pk", flat=True)]
+    return {"scan_id": scan_id, "chunks": results}
+
+
+@transaction.atomic
+def scan_chunk_claim(*, chunk_id: int) -> int | None:
+    """Claim a queued chunk: a conditional UPDATE (queued -> running, attempts + 1) that must change
+    exactly one row, so two workers given the same chunk never both run it. Returns the attempt number,
+    or None when the chunk is not queued (done, failed, or running elsewhere)."""
+    now = timezone.now()
+    claimed = ScanChunk.objects.filter(pk=chunk_id, status=ScanChunk.Status.QUEUED).update(
+        status=ScanChunk.Status.RUNNING, attempts=F("attempts") + 1, claimed_at=now
+    )
+    if claimed != 1:
+        return None
+    chunk = ScanChunk.objects.select_related("scan").get(pk=chunk_id)
+    HarvestScan.objects.filter(pk=chunk.scan_id, status=HarvestScan.Status.QUEUED).update(
+        status=HarvestScan.Status.RUNNING, started_at=now
+    )
+    return chunk.attempts
+
+
+def scan_run_chunk(*, chunk_id: int) -> dict:
+    """Claim a chunk (committed on its own, so a dead worker leaves it visibly 'running' for the reaper),
+    then scan its households and write their proposals in one transaction, mark it done, add to the
+    scan's counters and finish the scan when it was the last chunk.
+
+    On a database error the claim is handed back (running -> queued) and the error raised for the task to
+    retry. Not atomic itself: the claim must commit before the work starts."""
+    attempt = scan_chunk_claim(chunk_id=chunk_id)
+    if attempt is None:
+        return {"chunk_id": chunk_id, "claimed": False}
+    try:
+        return _chunk_complete(chunk_id=chunk_id, attempt=attempt)
+    except ChunkLost:
+        log.warning("scan chunk %s attempt %s was re-queued while it ran; its work was rolled back", chunk_id, attempt)
+        return {"chunk_id": chunk_id, "claimed": True, "lost": True}
+    except OperationalError:
+        _chunk_release(chunk_id=chunk_id, attempt=attempt)
+        raise
+    except Exception as exc:
+        log.exception("scan chunk %s failed", chunk_id)
+        scan_chunk_fail(chunk_id=chunk_id, error=f"{type(exc).__name__}: {exc}")
+        raise
+
+
+def _chunk_release(*, chunk_id: int, attempt: int) -> None:
+    try:
+        ScanChunk.objects.filter(pk=chunk_id, status=ScanChunk.Status.RUNNING, attempts=attempt).update(
+            status=ScanChunk.Status.QUEUED, claimed_at=None
+        )
+    except OperationalError:  # the database is still away: the reaper will find the chunk 'running'
+        log.warning("could not hand back scan chunk %s; the reaper will re-queue it", chunk_id)
+
+
+@transaction.atomic
+def _chunk_complete(*, chunk_id: int, attempt: int) -> dict:
+    chunk = ScanChunk.objects.select_related("scan").get(pk=chunk_id)
+    scan = chunk.scan
+    # Lock the households in id order: a "Scan now" and the daily scan of one household (or a ledger
+    # recompute) take turns, so one household never gets two writers of its open proposals.
+    ids = list(
+        Household.objects.select_for_update().filter(pk__in=chunk.household_ids).order_by("pk").values_list("pk", flat=True)
+    )
+    errors = []
+    batch = []
+    inputs = households_snapshots(ids, as_of=scan.as_of) if ids else {}
+    for household_id in chunk.household_ids:
+        item = inputs.get(household_id)
+        if item is None:
+            errors.append({"household": household_id, "message": "The household no longer exists."})
+            continue
+        if item.problem:
+            errors.append({"household": household_id, "name": item.name, "message": item.problem})
+            continue
+        try:
+            result = core_scan(item.snapshot, scan.as_of)
+        except core.SnapshotError as exc:
+            errors.append({"household": household_id, "name": item.name, "message": f"Cannot scan: {exc}"})
+            continue
+        except Exception:  # one household's odd data must not stop the other households of the chunk
+            log.exception("scan %s: household %s failed in the core", scan.pk, household_id)
+            errors.append({"household": household_id, "name": item.name,
+                           "message": "Cannot scan: an internal error (logged for the engineers)."})
+            continue
+        for refusal in result.refusals:
+            errors.append({"household": household_id, "name": item.name, "ticker": refusal.ticker,
+                           "message": f"Price refused: {refusal.reason}. Load fresh closing prices and scan again."})
+        batch.append((item, list(result.proposals), result))
+    summaries = _proposals_write_many(scan=scan, batch=batch)
+    created = [pk for s in summaries.values() for pk in s.created]
+    superseded = sum(len(s.superseded) for s in summaries.values())
+    done = ScanChunk.objects.filter(pk=chunk_id, status=ScanChunk.Status.RUNNING, attempts=attempt).update(
+        status=ScanChunk.Status.DONE, finished_at=timezone.now(), error=""
+    )
+    if done != 1:
+        raise ChunkLost(chunk_id)
+    _scan_add(scan_id=scan.pk, households=len(chunk.household_ids), created=len(created), superseded=superseded,
+              errors=errors)
+    if created:
+        from harvester import tasks
+
+        tasks.proposals_submit_task.delay_on_commit(created)
+    return {"chunk_id": chunk_id, "claimed": True, "households": len(chunk.household_ids), "created": len(created),
+            "superseded": superseded, "errors": len(errors)}
+
+
+def _scan_add(*, scan_id: int, households: int, created: int = 0, superseded: int = 0, errors=()) -> None:
+    """Add a finished chunk to its scan (F() counters) and finish the scan after its last chunk.
+
+    The scan row is locked first, so of two last chunks finishing together the second waits, then sees
+    the first one's chunk done and finishes the scan. Caller is inside transaction.atomic."""
+    scan = HarvestScan.objects.select_for_update().get(pk=scan_id)
+    fields = {
+        "households_done": F("households_done") + households,
+        "proposals_created": F("proposals_created") + created,
+        "proposals_superseded": F("proposals_superseded") + superseded,
+    }
+    if errors:
+        fields["errors"] = [*scan.errors, *errors][:1000]
+    unfinished = scan.chunks.exclude(status__in=(ScanChunk.Status.DONE, ScanChunk.Status.FAILED)).exists()
+    if not unfinished:
+        failed = scan.chunks.filter(status=ScanChunk.Status.FAILED).exists()
+        fields["status"] = HarvestScan.Status.FAILED if failed else HarvestScan.Status.DONE
+        fields["finished_at"] = timezone.now()
+    HarvestScan.objects.filter(pk=scan_id).update(**fields)
+
+
+@transaction.atomic
+def scan_chunk_fail(*, chunk_id: int, error: str) -> bool:
+    """Give up on a chunk (a bug, or the database away through every retry): failed, with the error."""
+    chunk = ScanChunk.objects.select_for_update().filter(pk=chunk_id).first()
+    if chunk is None or chunk.status in (ScanChunk.Status.DONE, ScanChunk.Status.FAILED):
+        return False
+    chunk.status, chunk.error, chunk.finished_at = ScanChunk.Status.FAILED, error[:2000], timezone.now()
+    chunk.save(update_fields=["status", "error", "finished_at"])
+    _scan_add(scan_id=chunk.scan_id, households=0, errors=[
+        {"chunk": chunk.index, "households": chunk.household_ids, "message": f"This part of the scan failed: {error}"[:500]}
+    ])
+    return True
+
+
+def scan_fail(*, scan_id: int, error: str) -> None:
+    for chunk_id in ScanChunk.objects.filter(scan_id=scan_id).values_list("pk", flat=True):
+        scan_chunk_fail(chunk_id=chunk_id, error=error)
+
+
+def scan_reap_stalled(*, older_than: int | None = None, now: datetime | None = None) -> dict:
+    """Find work whose worker died or whose message was lost, and enqueue it again (the claim keeps a
+    chunk from running twice at once). The database is the source of truth:
+
+    - a chunk 'running' since longer than SCAN_STALLED_SECONDS (longer than a task may run) goes back to
+      'queued' and is enqueued; after SCAN_CHUNK_MAX_ATTEMPTS claims it is failed instead;
+    - a chunk still 'queued' that long after its scan was created is enqueued again;
+    - a firm-wide scan still 'queued' that long (never fanned out) is fanned out again.
+    """
+    from harvester import tasks
+
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=older_than if older_than is not None else settings.SCAN_STALLED_SECONDS)
+    requeued, failed = [], []
+    stalled = ScanChunk.objects.filter(status=ScanChunk.Status.RUNNING, claimed_at__lt=cutoff)
+    for chunk_id, attempts in stalled.values_list("pk", "attempts"):
+        if attempts >= settings.SCAN_CHUNK_MAX_ATTEMPTS:
+            if scan_chunk_fail(chunk_id=chunk_id, error=f"its worker was lost {attempts} times"):
+                failed.append(chunk_id)
+            continue
+        with transaction.atomic():
+            back = ScanChunk.objects.filter(
+                pk=chunk_id, status=ScanChunk.Status.RUNNING, attempts=attempts, claimed_at__lt=cutoff
+            ).update(status=ScanChunk.Status.QUEUED, claimed_at=None)
+            if back:
+                requeued.append(chunk_id)
+                tasks.scan_chunk_task.delay_on_commit(chunk_id)
+    lost = ScanChunk.objects.filter(status=ScanChunk.Status.QUEUED, scan__created_at__lt=cutoff).values_list(
+        "pk", flat=True
+    )
+    resent = list(lost)
+    for chunk_id in resent:
+        tasks.scan_chunk_task.delay(chunk_id)
+    unsplit = list(
+        HarvestScan.objects.filter(household__isnull=True, status=HarvestScan.Status.QUEUED, created_at__lt=cutoff)
+        .values_list("pk", flat=True)
+    )
+    for scan_id in unsplit:
+        tasks.scan_firm_task.delay(scan_id)
+    if requeued or failed or resent or unsplit:
+        log.warning("scan reaper: requeued %s, failed %s, resent %s, fanned out %s", requeued, failed, resent, unsplit)
+    return {"requeued": requeued, "failed": failed, "resent": resent, "fanned_out": unsplit}
+
+
+# ---- after the scan: submit new proposals for approval
+
+
+def proposals_submit(*, proposal_ids) -> dict:
+    """Hand each new proposal still 'proposed' to harvester.approvals.proposal_submit (approvers, email
+    and in-app notifications, audit). Until that module exists the proposals stay 'proposed'."""
+    try:
+        from harvester.approvals import proposal_submit
+    except ImportError:
+        log.warning("harvester.approvals is missing: %d proposals stay 'proposed'", len(proposal_ids))
+        return {"submitted": 0, "waiting": len(proposal_ids)}
+    submitted = 0
+    for proposal in HarvestProposal.objects.filter(pk__in=proposal_ids, status=Status.PROPOSED).order_by("pk"):
+        proposal_submit(proposal=proposal, actor=None)
+        submitted += 1
+    return {"submitted": submitted, "waiting": 0}
+
+
+# ---- re-check: does an open proposal still hold? (at each approval and at execution)
+
+
+def proposal_recheck(proposal: HarvestProposal, *, as_of: date) -> str | None:
+    """None if the proposal still holds against current prices, lots, trades and scheduled purchases;
+    else the reason in plain words.
+
+    The same pure core decides (one source of truth): the household is read as for a scan, narrowed to
+    exactly the proposal's lots with its replacement as the only choice, and scanned on `as_of`. The
+    proposal holds when the core proposes the same sale (every lot still at a loss and held, thresholds
+    and the value-over-cost margin met, all five guards passing, the same replacement) and needs no
+    required action beyond the ones it already lists.
+    """
+    inputs = households_snapshots([proposal.household_id], as_of=as_of)[proposal.household_id]
+    if inputs.problem:
+        return inputs.problem
+    snap = inputs.snapshot
+    tickers = {pk: t for t, pk in inputs.security_ids.items()}
+    sell, buy = tickers[proposal.sell_security_id], tickers[proposal.buy_security_id]
+    account = str(proposal.account_id)
+    wanted: dict[str, Decimal] = defaultdict(Decimal)
+    for row in proposal.lots:
+        wanted[str(row["origin"])] += Decimal(str(row["quantity"]))
+    lots = tuple(lot for lot in snap.lots if lot.account == account and lot.ticker == sell and lot.origin in wanted)
+    asset_class = snap.asset_classes.get(sell)
+    chain = (buy, sell) if proposal.kind == HarvestProposal.Kind.SWITCH_BACK else (buy,)
+    policy = snap.policy
+    if proposal.policy_id and proposal.policy is not None:
+        policy = core_policy(proposal.policy)
+    narrowed = _replace(snap, lots=lots, chains={asset_class: chain} if asset_class else {}, policy=policy)
+    result = core_scan(narrowed, as_of)
+    found = next((p for p in result.proposals if p.account == account and p.sell_ticker == sell
+                  and p.buy_ticker == buy), None)
+    if found is None:
+        refusal = next((r for r in result.refusals if r.ticker in (sell, buy)), None)
+        if refusal is not None:
+            return f"the price cannot be used: {refusal.reason}"
+        skipped = next((s for s in result.skipped if s.account == account and s.ticker == sell), None)
+        if skipped is not None:
+            return _lower_first(skipped.detail.rstrip("."))
+        return f"no lot of {sell} in this account is at a loss any more"
+    have: dict[str, Decimal] = defaultdict(Decimal)
+    for lot in found.lots:
+        have[lot.origin] += lot.quantity
+    for origin, quantity in wanted.items():
+        if have.get(origin, Decimal("0")) < quantity:
+            if origin not in have:
+                return f"the lot from trade #{origin} is no longer at a loss at {found.price} (close of {found.price_date})"
+            return f"the lot from trade #{origin} holds {have[origin].normalize():f} shares at a loss, not {quantity.normalize():f}"
+    listed = {(a["kind"], a["account"], a["ticker"], a.get("schedule") or "") for a in proposal.required_actions}
+    for action in found.required_actions:
+        if (action.kind, action.account, action.ticker, action.schedule_id) not in listed:
+            return f"it now also requires: {action.text}"
+    return None
+
+
+def _replace(snapshot, **changes):
+    import dataclasses
+
+    return dataclasses.replace(snapshot, **changes)
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:] if text else text

@@ -1,0 +1,119 @@
+"""Chunks: claimed once with a conditional update; a chunk taken back while it ran rolls its work back;
+failures are recorded, not lost; the reaper gives up after SCAN_CHUNK_MAX_ATTEMPTS."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import OperationalError
+from django.utils import timezone
+
+from harvester import scanning
+from harvester.models import HarvestProposal, HarvestScan, ScanChunk
+from tests.scans.conftest import SCAN_DATE
+
+pytestmark = pytest.mark.django_db
+
+
+def start(harvest):
+    scan = scanning.scan_start(household=harvest.household, user=harvest.world.advisor, as_of=SCAN_DATE)
+    return scan, scan.chunks.get()
+
+
+def test_a_chunk_is_claimed_once(harvest):
+    scan, chunk = start(harvest)
+    assert scanning.scan_chunk_claim(chunk_id=chunk.pk) == 1
+    assert scanning.scan_chunk_claim(chunk_id=chunk.pk) is None
+    chunk.refresh_from_db()
+    scan.refresh_from_db()
+    assert (chunk.status, chunk.attempts, scan.status) == ("running", 1, "running") and chunk.claimed_at
+    assert scanning.scan_run_chunk(chunk_id=chunk.pk) == {"chunk_id": chunk.pk, "claimed": False}
+
+
+def test_work_of_a_chunk_taken_back_while_it_ran_is_rolled_back(harvest):
+    scan, chunk = start(harvest)
+    first = scanning.scan_chunk_claim(chunk_id=chunk.pk)
+    # The reaper decided the first worker was dead; a second worker claimed the chunk.
+    ScanChunk.objects.filter(pk=chunk.pk).update(status="queued")
+    assert scanning.scan_chunk_claim(chunk_id=chunk.pk) == 2
+    with pytest.raises(scanning.ChunkLost):
+        scanning._chunk_complete(chunk_id=chunk.pk, attempt=first)
+    assert not HarvestProposal.objects.exists()
+    assert scanning._chunk_complete(chunk_id=chunk.pk, attempt=2)["created"] == 2
+
+
+def test_a_database_error_hands_the_chunk_back_for_the_retry(harvest, monkeypatch):
+    scan, chunk = start(harvest)
+
+    def away(**kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(scanning, "_chunk_complete", away)
+    with pytest.raises(OperationalError):
+        scanning.scan_run_chunk(chunk_id=chunk.pk)
+    chunk.refresh_from_db()
+    assert (chunk.status, chunk.attempts, chunk.claimed_at) == ("queued", 1, None)
+
+
+def test_a_bug_fails_the_chunk_and_the_scan_with_the_error(harvest, monkeypatch):
+    scan, chunk = start(harvest)
+
+    def broken(**kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(scanning, "_proposals_write_many", broken)
+    with pytest.raises(RuntimeError):
+        scanning.scan_run_chunk(chunk_id=chunk.pk)
+    chunk.refresh_from_db()
+    scan.refresh_from_db()
+    assert (chunk.status, chunk.error) == ("failed", "RuntimeError: boom")
+    assert scan.status == "failed" and "This part of the scan failed: RuntimeError: boom" in scan.errors[0]["message"]
+
+
+def test_one_households_core_error_does_not_stop_the_others(harvest, monkeypatch):
+    scan, chunk = start(harvest)
+
+    def crash(snapshot, as_of):
+        raise ZeroDivisionError
+
+    monkeypatch.setattr(scanning, "core_scan", crash)
+    scanning.scan_run_chunk(chunk_id=chunk.pk)
+    scan.refresh_from_db()
+    assert scan.status == "done" and scan.errors[0]["message"].startswith("Cannot scan: an internal error")
+
+
+def test_the_reaper_requeues_then_gives_up_after_the_maximum_attempts(harvest, settings):
+    settings.SCAN_CHUNK_MAX_ATTEMPTS = 2
+    scan, chunk = start(harvest)
+    old = timezone.now() - timedelta(hours=2)
+    ScanChunk.objects.filter(pk=chunk.pk).update(status="running", attempts=1, claimed_at=old)
+    assert scanning.scan_reap_stalled()["requeued"] == [chunk.pk]
+    ScanChunk.objects.filter(pk=chunk.pk).update(status="running", attempts=2, claimed_at=old)
+    assert scanning.scan_reap_stalled()["failed"] == [chunk.pk]
+    scan.refresh_from_db()
+    assert scan.status == "failed" and "its worker was lost 2 times" in scan.errors[0]["message"]
+
+
+def test_the_reaper_leaves_recent_claims_alone(harvest):
+    scan, chunk = start(harvest)
+    scanning.scan_chunk_claim(chunk_id=chunk.pk)
+    assert scanning.scan_reap_stalled() == {"requeued": [], "failed": [], "resent": [], "fanned_out": []}
+
+
+def test_the_firm_scan_fans_out_once(harvest, settings):
+    from harvester.models import HarvestPolicy
+
+    settings.SCAN_CHUNK_SIZE = 1
+    HarvestPolicy.objects.create(household=harvest.world.other_household, version=1)
+    scan = scanning.scan_start(as_of=SCAN_DATE)
+    assert scanning.scan_fan_out(scan_id=scan.pk) == {"scan_id": scan.pk, "chunks": 2, "households": 2}
+    assert scanning.scan_fan_out(scan_id=scan.pk)["chunks"] == 2  # the same chunks, enqueued again
+    assert ScanChunk.objects.filter(scan=scan).count() == 2
+    scanning.scan_run(scan_id=scan.pk)
+    scan.refresh_from_db()
+    assert scan.status == "done" and scan.households_done == 2 and HarvestScan.objects.count() == 1
+
+
+def test_the_daily_task_scans_every_household_on_the_new_york_date():
+    from datetime import UTC, datetime
+
+    assert scanning.market_date(datetime(2026, 12, 11, 2, 0, tzinfo=UTC)).isoformat() == "2026-12-10"
