@@ -7,6 +7,8 @@ One view class per operation; small output serializers; money as decimal strings
 
 from datetime import date, timedelta
 from decimal import Decimal
+from types import SimpleNamespace
+from typing import NamedTuple
 
 from django.db.models import Q
 from django.http import HttpResponse
@@ -351,9 +353,35 @@ def _places(value: Decimal | None, places: int) -> str | None:
     return f"{value.quantize(_QUANTUM[places]):f}"
 
 
+class LotRow(NamedTuple):
+    """The columns of a Lot that a page of open lots needs, read without building model instances (for
+    100 lots and their securities that is most of the request's time). selectors.lots_valued takes it as
+    it takes a Lot."""
+
+    id: int
+    account_id: int
+    security_id: int
+    ticker: str
+    quantity: Decimal
+    cost_basis: Decimal
+    wash_sale_adjustment: Decimal
+    acquired_date: date
+    holding_period_start: date
+    origin_id: int
+
+    @property
+    def pk(self) -> int:
+        return self.id
+
+    @property
+    def security(self) -> SimpleNamespace:
+        return SimpleNamespace(ticker=self.ticker)
+
+
 @extend_schema(tags=TAGS, parameters=[LotFilter])
 class HouseholdOpenLots(HouseholdScoped, ListAPIView):
-    """Open lots, a page at a time, each valued at the latest stored close with its term if sold today."""
+    """Open lots, a page at a time in ledger order, each valued at the latest stored close with its term if
+    sold today."""
 
     serializer_class = LotOut
     filter_class = LotFilter
@@ -366,10 +394,11 @@ class HouseholdOpenLots(HouseholdScoped, ListAPIView):
         qs = Lot.objects.filter(account__household=household).filter(_account_filter(values))
         if "ticker" in values:
             qs = qs.filter(security__ticker=values["ticker"].upper())
-        return qs.select_related("security").order_by("account__name", "security__ticker", "acquired_date", "id")
+        # Ledger order (id): a stable order the primary key serves without sorting every lot per page.
+        return qs.order_by("id").values_list(*(f if f != "ticker" else "security__ticker" for f in LotRow._fields))
 
     def list(self, request, *args, **kwargs):
-        page = self.paginate_queryset(self.get_queryset())
+        page = [LotRow(*row) for row in self.paginate_queryset(self.get_queryset())]
         views = selectors.lots_valued(page, as_of=timezone.localdate())
         return self.get_paginated_response([lot_out(v) for v in views])
 
@@ -709,7 +738,7 @@ class HouseholdTaxProjections(HouseholdScoped, APIView):
         year = values.get("year") or timezone.localdate().year
         owner = household.owners.get(pk=values["owner"]) if "owner" in values else None
         data = dashboard.dashboard_data(
-            dashboard.Scope.for_household(household, owner), as_of=timezone.localdate(), with_start_values=False
+            dashboard.Scope.for_household(household, owner), as_of=timezone.localdate()
         )
         return Response(ProjectionOut(dashboard.projections(data, year), many=True).data)
 
@@ -760,7 +789,9 @@ class HouseholdMeasures(HouseholdScoped, APIView):
 
 class EventOut(serializers.Serializer):
     day = serializers.DateField()
-    kind = serializers.ChoiceField(choices=["wash_window", "switch_back", "scheduled_purchase", "review", "year_end"])
+    kind = serializers.ChoiceField(
+        choices=["wash_window", "switch_back", "scheduled_purchase", "review", "year_end", "proposal_expiry"]
+    )
     title = serializers.CharField()
     description = serializers.CharField()
     uid = serializers.CharField()

@@ -14,6 +14,7 @@ Events (PRODUCT.md "Measures people expect on the dashboard": upcoming dates):
   look of the wash-sale guard), as lots.schedule.scheduled_dates expects them to execute.
 - review: the household's harvesting reviews, every 1, 3 or 6 months (the policy's review_cadence) from the
   date of the policy version in force, as harvester.policy.policy_next_review counts them.
+- proposal_expiry: the day an open proposal (proposed, awaiting approval, approved) expires.
 - year_end: the last trading day of December (NYSE: 31 December, or the trading day before when it falls on
   a weekend; the exchange does not close on 31 December for New Year's Day). A sale realizes its gain or
   loss on the trade date, so a harvest for the year must trade by then.
@@ -28,7 +29,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import F, Sum
+from django.db.models import Count, F, Sum
 
 from harvester.money import to_cents
 
@@ -37,12 +38,14 @@ SWITCH_BACK = "switch_back"
 SCHEDULED_PURCHASE = "scheduled_purchase"
 REVIEW = "review"
 YEAR_END = "year_end"
+PROPOSAL_EXPIRY = "proposal_expiry"
 KIND_LABELS = {
     WASH_WINDOW: "Wash-sale window closes",
     SWITCH_BACK: "Switch back possible",
     SCHEDULED_PURCHASE: "Scheduled purchase",
     REVIEW: "Harvesting review",
     YEAR_END: "Year-end trading deadline",
+    PROPOSAL_EXPIRY: "Proposal expires",
 }
 WASH_DAYS = 30  # IRC 1091(a): 30 days before or after the sale
 MAX_SPAN_DAYS = 3 * 366  # a page or feed never asks for more than three years of dates
@@ -109,6 +112,7 @@ def _events(households: list, start: date, end: date) -> list[Event]:
     events += _switch_backs(names, start, end)
     events += _scheduled(names, start, end)
     events += _reviews(households, start, end)
+    events += _expiries(names, start, end)
     for household_id, name in names.items():
         for year in range(start.year, end.year + 1):
             day = last_trading_day_of_december(year)
@@ -134,15 +138,17 @@ def _events(households: list, start: date, end: date) -> list[Event]:
 
 
 def _wash_windows(names: dict[int, str], start: date, end: date) -> list[Event]:
-    from lots.models import Disposal
+    from lots.models import Disposal, Transaction
 
+    # The sales of the window, through the (account, trade date) index; then their disposals by sale.
+    sales = Transaction.objects.filter(
+        account__household_id__in=list(names),
+        action=Transaction.Action.SELL,
+        trade_date__gte=start - timedelta(days=WASH_DAYS),
+        trade_date__lte=end - timedelta(days=WASH_DAYS),
+    ).values("pk")
     rows = (
-        Disposal.objects.filter(
-            account__household_id__in=list(names),
-            reportable=True,
-            date_sold__gte=start - timedelta(days=WASH_DAYS),
-            date_sold__lte=end - timedelta(days=WASH_DAYS),
-        )
+        Disposal.objects.filter(sale_id__in=sales, reportable=True)
         .values("sale_id", "date_sold", "account_id", "account__name", "account__household_id", "security__ticker")
         .annotate(loss=Sum(F("proceeds") - F("cost_basis")), quantity=Sum("quantity"))
         .filter(loss__lt=0)
@@ -210,6 +216,38 @@ def _switch_backs(names: dict[int, str], start: date, end: date) -> list[Event]:
     return events
 
 
+def _expiries(names: dict[int, str], start: date, end: date) -> list[Event]:
+    from django.utils import timezone
+
+    from harvester.models import OPEN_PROPOSAL_STATES, HarvestProposal
+
+    proposals = HarvestProposal.objects.filter(
+        household_id__in=list(names), status__in=OPEN_PROPOSAL_STATES, expires_at__isnull=False,
+        expires_at__date__gte=start - timedelta(days=1), expires_at__date__lte=end + timedelta(days=1),
+    ).select_related("account", "sell_security")
+    events = []
+    for p in proposals:
+        day = timezone.localtime(p.expires_at).date()
+        if not start <= day <= end:
+            continue
+        events.append(
+            Event(
+                day=day,
+                kind=PROPOSAL_EXPIRY,
+                title=f"Proposal expires: sell {p.sell_security.ticker} in {p.account.name}",
+                description=(
+                    f"The proposal to harvest {p.sell_security.ticker} in {p.account.name} expires at "
+                    f"{timezone.localtime(p.expires_at):%H:%M} unless it is approved and executed before."
+                ),
+                household_id=p.household_id,
+                household_name=names[p.household_id],
+                uid=f"proposal-expiry-{p.pk}-v{p.version}",
+                url=f"/proposals/{p.pk}/",
+            )
+        )
+    return events
+
+
 def _scheduled(names: dict[int, str], start: date, end: date) -> list[Event]:
     from lots.models import ScheduledPurchase
 
@@ -248,12 +286,36 @@ def scheduled_purchase_dates(plan, start: date, end: date) -> list[date]:
     return [d for d in scheduled_dates(plan, start, end) if start <= d <= end]
 
 
-def _reviews(households: list, start: date, end: date) -> list[Event]:
-    from harvester.policy import CADENCE_MONTHS, policy_in_force
+def policies_in_force(households: list) -> dict:
+    """household id -> the policy version in force: harvester.policy.policy_in_force's rule (the newest
+    version every owner has acknowledged) for many households in two queries."""
+    from accounts.models import Owner
+    from harvester.models import HarvestPolicy
 
+    ids = [h.pk for h in households]
+    owners = dict(
+        Owner.objects.filter(household_id__in=ids).values("household_id").annotate(n=Count("id"))
+        .values_list("household_id", "n")
+    )
+    versions = (
+        HarvestPolicy.objects.filter(household_id__in=ids)
+        .annotate(acknowledged=Count("acknowledgments__owner", distinct=True))
+        .order_by("household_id", "-version")
+    )
+    in_force: dict = {}
+    for policy in versions:
+        if policy.household_id not in in_force and policy.acknowledged >= owners.get(policy.household_id, 0):
+            in_force[policy.household_id] = policy
+    return in_force
+
+
+def _reviews(households: list, start: date, end: date) -> list[Event]:
+    from harvester.policy import CADENCE_MONTHS
+
+    in_force = policies_in_force(households)
     events = []
     for household in households:
-        policy = policy_in_force(household)
+        policy = in_force.get(household.pk)
         if policy is None:
             continue
         months = CADENCE_MONTHS.get(policy.review_cadence, 3)

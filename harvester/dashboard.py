@@ -31,13 +31,16 @@ Definitions (PRODUCT.md "Measures people expect on the dashboard"):
 Money is Decimal; a share of a joint account is rounded to cents (ROUND_HALF_UP) once, per return.
 """
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Case, Count, DecimalField, F, OuterRef, Q, Subquery, Sum, Value, When
+from django.core.cache import cache
+from django.db import connection
+from django.db.models import Case, Count, DecimalField, F, Max, OuterRef, Subquery, Sum, Value, When
 from django.db.models.functions import ExtractYear
 
 from accounts.models import Account, Household, Owner, OwnerTaxProfile
@@ -100,6 +103,11 @@ class Totals:
     @property
     def harvested(self) -> Decimal:
         return self.harvested_short + self.harvested_long
+
+    @property
+    def harvested_loss(self) -> Decimal:
+        """Losses harvested as a positive amount (as the dashboard shows them)."""
+        return -self.harvested
 
     def __add__(self, other: "Totals") -> "Totals":
         return Totals(*(a + b for a, b in zip(self._values(), other._values(), strict=True)))
@@ -178,38 +186,44 @@ def harvest_sale_ids(household_ids: Iterable[int]) -> frozenset[int]:
 
 
 def _cells(account_ids: list[int], harvest_sales: frozenset[int] | None, *, year: int | None = None):
-    """One GROUP BY over the disposals: realized sums per account, tax year and term."""
+    """Realized sums per account, tax year and term: one GROUP BY over the disposals, and one over the
+    harvest sales' disposals (found through the sale index). `harvest_sales` None: every loss counts."""
     from lots.models import Disposal
 
     qs = Disposal.objects.filter(account_id__in=account_ids, reportable=True)
     if year is not None:
         qs = qs.filter(tax_year=year)
-    if harvest_sales is None:  # no executed harvest in scope: every realized loss counts
-        harvested = Q(gain_loss__lt=0)
-    else:
-        harvested = Q(gain_loss__lt=0, sale_id__in=sorted(harvest_sales))
     rows = (
         qs.values("account_id", "tax_year", "term")
         .annotate(
             gain=Sum("gain_loss"),
             losses=Sum(Case(When(gain_loss__lt=0, then=F("gain_loss")), default=Value(ZERO), output_field=_MONEY)),
-            harvested=Sum(Case(When(harvested, then=F("gain_loss")), default=Value(ZERO), output_field=_MONEY)),
             disallowed=Sum("disallowed"),
             proceeds=Sum("proceeds"),
             n=Count("id"),
         )
         .order_by()
     )
+    harvested: dict[tuple[int, int, str], Decimal] = {}
+    if harvest_sales:
+        for r in (
+            qs.filter(sale_id__in=sorted(harvest_sales), gain_loss__lt=0)
+            .values("account_id", "tax_year", "term")
+            .annotate(h=Sum("gain_loss"))
+            .order_by()
+        ):
+            harvested[(r["account_id"], r["tax_year"], r["term"])] = r["h"]
     cells: dict[tuple[int, int], Totals] = {}
     for r in rows:
         key = (r["account_id"], r["tax_year"])
         short = r["term"] == SHORT
+        h = r["losses"] if harvest_sales is None else harvested.get((*key, r["term"]), ZERO)
         add = Totals(
             short=r["gain"] if short else ZERO,
             long=ZERO if short else r["gain"],
             losses=r["losses"],
-            harvested_short=r["harvested"] if short else ZERO,
-            harvested_long=ZERO if short else r["harvested"],
+            harvested_short=h if short else ZERO,
+            harvested_long=ZERO if short else h,
             disallowed=r["disallowed"],
             proceeds=r["proceeds"],
             disposals=r["n"],
@@ -296,30 +310,90 @@ def start_values(account_ids: list[int], years: Iterable[int]) -> dict[int, Star
     return out
 
 
-def dashboard_data(scope: Scope, *, as_of: date, with_start_values: bool = True, with_profiles: bool = True) -> Data:
-    """Read one scope's realized results, wash-sale amounts, tax profiles and start-of-year values (the
-    drill-down needs neither profiles nor start values: it leaves them out)."""
-    households, accounts, account_owners, owners = _accounts(scope)
-    account_ids = list(account_owners)
+@dataclass(frozen=True)
+class LedgerFigures:
+    """The expensive part of a dashboard: aggregates of the stored ledger (cached, see ledger_stamp)."""
+
+    cells: dict
+    wash: dict
+    harvest_sales: frozenset[int]
+    start_values: dict
+
+
+CACHE_SECONDS = 600
+
+
+def ledger_stamp(household_ids: Iterable[int]) -> tuple:
+    """Something that changes whenever the households' stored ledger, executions or closes change.
+
+    The ledger service replaces a household's lots and disposals on every recompute (after any import,
+    execution or correction), so the newest lot id and the lot count move with it; executions and
+    closes are counted separately because they change before the recompute runs. One query (plain SQL:
+    five scalar subqueries are cheaper to send than to build with the ORM on every page view); a second
+    one only for a household that holds nothing."""
+    from harvester.models import Execution, HarvestProposal
+    from lots.models import Disposal, Lot, Price
+
+    ids = [int(pk) for pk in sorted(set(household_ids))] or [0]
+    marks = ", ".join(["%s"] * len(ids))
+    account = Account._meta.db_table
+    lots_from = f"FROM {Lot._meta.db_table} x JOIN {account} a ON a.id = x.account_id WHERE a.household_id IN ({marks})"
+    exec_from = (
+        f"FROM {Execution._meta.db_table} x JOIN {HarvestProposal._meta.db_table} p ON p.id = x.proposal_id "
+        f"WHERE p.household_id IN ({marks})"
+    )
+    sql = (
+        f"SELECT (SELECT COUNT(*) {lots_from}), (SELECT MAX(x.id) {lots_from}), "
+        f"(SELECT COUNT(*) {exec_from}), (SELECT MAX(x.id) {exec_from}), (SELECT MAX(id) FROM {Price._meta.db_table})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, ids * 4)
+        stamp = tuple(cursor.fetchone())
+    if not stamp[0]:  # nothing held: the disposals carry the recompute's mark instead
+        disposals = Disposal.objects.filter(account__household_id__in=ids).aggregate(n=Count("id"), top=Max("id"))
+        stamp += (disposals["n"], disposals["top"])
+    return stamp
+
+
+def _ledger_figures(scope: Scope, accounts: dict[int, Account], account_ids: list[int], as_of: date) -> LedgerFigures:
+    stamp = ledger_stamp(scope.household_ids)
+    raw = repr((scope.household_ids, scope.owner_id, as_of.year, stamp)).encode()
+    key = "reporting:dashboard:" + hashlib.sha256(raw).hexdigest()
+    figures = cache.get(key)
+    if figures is not None:
+        return figures
     executed = harvest_sale_ids(scope.household_ids)
     cells = _cells(account_ids, executed if executed else None)
-    data = Data(
+    wash = _wash(account_ids)
+    years = {y for a, y in cells if a in accounts} | {y for a, y in wash if a in accounts} | {as_of.year}
+    taxable = [a.pk for a in accounts.values() if a.is_taxable]
+    figures = LedgerFigures(cells, wash, executed, start_values(taxable, years))
+    cache.set(key, figures, CACHE_SECONDS)
+    return figures
+
+
+def dashboard_data(scope: Scope, *, as_of: date, with_profiles: bool = True) -> Data:
+    """Read one scope's realized results, wash-sale amounts, tax profiles and start-of-year values.
+
+    The ledger aggregates are cached under a stamp of the ledger (ledger_stamp): a repeat view, a year
+    switch or a drill-down reads them from the cache; any recompute, execution or new close changes the
+    stamp. Accounts, owners and tax profiles are always read fresh (the drill-down skips the profiles)."""
+    households, accounts, account_owners, owners = _accounts(scope)
+    figures = _ledger_figures(scope, accounts, list(account_owners), as_of)
+    return Data(
         scope=scope,
         as_of=as_of,
         households=households,
         accounts=accounts,
         account_owners=account_owners,
         owners=owners,
-        cells=cells,
-        wash=_wash(account_ids),
+        cells=figures.cells,
+        wash=figures.wash,
         profiles=_profiles(owners) if with_profiles else {},
-        harvest_source=EXECUTIONS if executed else ALL_LOSSES,
-        harvest_sales=executed,
+        harvest_source=EXECUTIONS if figures.harvest_sales else ALL_LOSSES,
+        harvest_sales=figures.harvest_sales,
+        start_values=figures.start_values,
     )
-    if with_start_values:
-        taxable = [a.pk for a in accounts.values() if a.is_taxable]
-        data.start_values = start_values(taxable, data.years)
-    return data
 
 
 # ---- returns and projections
@@ -510,7 +584,7 @@ def owner_projection(owner: Owner, year: int) -> Projection:
     """The projected tax of the return `owner` is on for `year`, before and after executed harvests.
 
     For the proposal pages: `harvester.core.tax.harvest_value(projection.profile, loss_short, loss_long)`
-    prices a proposed harvest on top of what is realized so far. Six queries; no access check (callers
+    prices a proposed harvest on top of what is realized so far. Seven queries; no access check (callers
     fetched the owner through the access layer)."""
     accounts = Account.objects.filter(household_id=owner.household_id).prefetch_related("owners")
     account_owners = {a.pk: tuple(sorted(o.pk for o in a.owners.all())) for a in accounts}
@@ -585,18 +659,35 @@ def year_rows(data: Data) -> list[YearRow]:
 
 
 def tax_value(data: Data, year: int) -> tuple[Decimal | None, str]:
-    """The estimated tax value in `year` of that year's harvested losses, and a note on what is missing."""
-    total, missing, unpriced = ZERO, [], Decimal(0)
+    """The estimated tax value in `year` of that year's harvested losses, and a note on what is missing.
+
+    Per return: projected total tax (exact-rate formula, TaxBreakdown.total_formula) without the year's
+    harvested losses minus the total with them: the same figure as Projection.effect."""
+    total, missing, unpriced = ZERO, [], ZERO
     any_value = False
-    for p in projections(data, year):
-        if not (p.harvested_short or p.harvested_long):
+    for r in tax_returns(data.owners, data.profiles, year):
+        if data.scope.owner_id is not None and data.scope.owner_id not in r.owner_ids:
             continue
-        if p.effect is None:
-            missing.append(f"{p.label} ({p.note.split(':')[0] if p.note else 'no projection'})")
-            unpriced += -(p.harvested_short + p.harvested_long)
+        realized = _return_realized(r, data.cells, data.account_owners, year)
+        harvested = realized.harvested_short + realized.harvested_long
+        if not harvested:
             continue
-        any_value = True
-        total += p.effect
+        reason = "no tax profile"
+        if r.profiles:
+            after = _combined_profile(r, realized.short, realized.long)
+            before = after.with_realized(-realized.harvested_short, -realized.harvested_long)
+            try:
+                effect = taxcore.project(before).total_formula - taxcore.project(after).total_formula
+            except TaxTableError:
+                reason = f"no tax tables for {year}"
+            except taxcore.TaxInputError:
+                reason = "a tax profile that cannot be projected"
+            else:
+                any_value = True
+                total += effect
+                continue
+        missing.append(f"{r.label} ({reason})")
+        unpriced += -harvested
     note = ""
     if missing:
         note = f"Not estimated for {', '.join(missing)}: {_usd(unpriced)} of harvested losses have no tax value here."
@@ -689,28 +780,41 @@ SALES_PAGE = 50
 
 
 def drill_sales(account_id: int, year: int, *, page: int, harvest_sales: frozenset[int]) -> tuple[list[SaleRow], int]:
-    """Level three: one account's sale transactions in a year (a page of SALES_PAGE), and how many in all."""
-    from lots.models import Disposal
+    """Level three: one account's sale transactions in a year (a page of SALES_PAGE, in execution order),
+    and how many in all. The sales come from the (account, trade date) index and their disposals through
+    the sale index, so a page costs the same in a year of ten sales or of ten thousand."""
+    from lots.models import Disposal, Transaction
 
-    qs = Disposal.objects.filter(account_id=account_id, tax_year=year, reportable=True)
-    count = qs.values("sale_id").distinct().count()
+    sales = Transaction.objects.filter(
+        account_id=account_id,
+        action=Transaction.Action.SELL,
+        trade_date__gte=date(year, 1, 1),
+        trade_date__lt=date(year + 1, 1, 1),
+    )
+    count = sales.count()
+    ids = list(
+        sales.order_by("trade_date", "seq", "id").values_list("id", flat=True)[(page - 1) * SALES_PAGE : page * SALES_PAGE]
+    )
     short = Sum(Case(When(term=SHORT, then=F("gain_loss")), default=Value(ZERO), output_field=_MONEY))
     long = Sum(Case(When(term=LONG, then=F("gain_loss")), default=Value(ZERO), output_field=_MONEY))
-    rows = (
-        qs.values("sale_id", "date_sold", "security__ticker")
+    rows = {
+        r["sale_id"]: r
+        for r in Disposal.objects.filter(sale_id__in=ids, reportable=True)
+        .values("sale_id", "date_sold", "security__ticker")
         .annotate(
             quantity=Sum("quantity"), proceeds=Sum("proceeds"), cost_basis=Sum("cost_basis"),
             disallowed=Sum("disallowed"), short=short, long=long, lots=Count("id"),
         )
-        .order_by("date_sold", "sale_id")[(page - 1) * SALES_PAGE : page * SALES_PAGE]
-    )
+        .order_by()
+    }
     return [
         SaleRow(
             sale_id=r["sale_id"], date_sold=r["date_sold"], ticker=r["security__ticker"], quantity=r["quantity"],
             proceeds=r["proceeds"], cost_basis=r["cost_basis"], disallowed=r["disallowed"], short=r["short"],
             long=r["long"], lots=r["lots"], harvest=r["sale_id"] in harvest_sales,
         )
-        for r in rows
+        for r in (rows.get(pk) for pk in ids)
+        if r is not None
     ], count
 
 

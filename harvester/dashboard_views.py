@@ -156,25 +156,24 @@ def _render(request, *, data: dashboard.Data, base_url: str, extra: dict, events
 
 
 def _parts(request) -> dict:
-    """The drill-down partial needs neither tax profiles nor start-of-year values."""
+    """The drill-down partial needs no tax profiles."""
     if request.htmx and request.htmx.target == "drill":
-        return {"with_start_values": False, "with_profiles": False}
+        return {"with_profiles": False}
     return {}
 
 
 @login_required
 def household_dashboard(request, household_id):
     household = access_household(request.user, household_id)
-    owner = None
     owner_id = _int_param(request, "owner", low=1, high=2**62)
-    owners = list(household.owners.order_by("name", "id"))
-    if owner_id is not None:
-        owner = next((o for o in owners if o.pk == owner_id), None)
-        if owner is None:
-            raise Http404("No such owner in this household")
-    data = dashboard.dashboard_data(
-        dashboard.Scope.for_household(household, owner), as_of=timezone.localdate(), **_parts(request)
-    )
+    scope = dashboard.Scope((household.pk,), owner_id, household.name)
+    data = dashboard.dashboard_data(scope, as_of=timezone.localdate(), **_parts(request))
+    owner = data.owners.get(owner_id) if owner_id is not None else None
+    if owner_id is not None and owner is None:
+        raise Http404("No such owner in this household")
+    if owner is not None:
+        data.scope = dashboard.Scope.for_household(household, owner)
+    owners = sorted(data.owners.values(), key=lambda o: (o.name, o.pk))
     extra = {"household": household, "owner": owner, "owners": owners}
     return _render(
         request, data=data, base_url=reverse("dashboard", args=[household.pk]), extra=extra,

@@ -15,6 +15,9 @@ never duplicates an open proposal. How it all fits: docs/scans.md.
 """
 
 import calendar
+import dataclasses
+import hashlib
+import json
 import logging
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -235,10 +238,9 @@ def _extras(household_ids: list[int]) -> list[tuple]:
           WHERE p.household_id = ANY(%(ids)s) AND x.buy_transaction_id IS NOT NULL
         ORDER BY 1, 2, 5
     """  # noqa: S608 (table names from the models, values as parameters)
-    if connection.vendor != "postgresql":  # SQLite (the embedded default) has no ANY(array)
-        sql = sql.replace("= ANY(%(ids)s)", f"IN ({', '.join(str(int(h)) for h in household_ids) or 'NULL'})")
+    where, params = _in_ids("", household_ids)
     with connection.cursor() as cursor:
-        cursor.execute(sql, {"ids": list(household_ids)})
+        cursor.execute(sql.replace(" = ANY(%(ids)s)", " " + where.strip()), params * sql.count("%(ids)s"))
         return cursor.fetchall()
 
 
@@ -274,11 +276,10 @@ def households_snapshots(household_ids, *, as_of: date, cache_key=None) -> dict[
     account_rows = list(Account.objects.filter(household_id__in=ids).values_list("pk", "household_id", "name", "kind",
                                                                                  "owners"))
     account_household = {row[0]: row[1] for row in account_rows}
-    account_ids = list(account_household)
     realized = {
         (account_id, term): total
         for account_id, term, total in Disposal.objects.filter(
-            account_id__in=account_ids, tax_year=as_of.year, reportable=True
+            account__household_id__in=ids, tax_year=as_of.year, reportable=True
         ).values("account_id", "term").annotate(total=Sum("gain_loss")).values_list("account_id", "term", "total")
     }
     extras = defaultdict(list)
@@ -288,34 +289,30 @@ def households_snapshots(household_ids, *, as_of: date, cache_key=None) -> dict[
 
     lots: dict[int, list] = defaultdict(list)
     held_lot = core.HeldLot
-    for account_id, security_id, origin_id, piece, quantity, basis, acquired, holding_start in (
-        Lot.objects.filter(account_id__in=account_ids).order_by().values_list(
-            "account_id", "security_id", "origin_id", "piece", "quantity", "cost_basis", "acquired_date",
-            "holding_period_start",
-        )
-    ):
+    account_key = {pk: (lots[h].append, str(pk)) for pk, h in account_household.items()}  # per lot: no lookups
+    for account_id, security_id, origin_id, piece, quantity, basis, acquired, holding_start in _lot_rows(ids):
+        add, account = account_key[account_id]
+        origin = str(origin_id)
         # The lot id is its buy trade and piece: stable across ledger recomputes (Lot pks are not).
-        lots[account_household[account_id]].append(held_lot(
-            f"{origin_id}.{piece}", str(account_id), ticker[security_id], quantity, basis, acquired, holding_start,
-            str(origin_id), origin_id in harvest_buys,
-        ))
+        add(held_lot(f"{origin}.{piece}", account, ticker[security_id], quantity, basis, acquired, holding_start,
+                     origin, origin_id in harvest_buys))
     acquisitions: dict[int, list] = defaultdict(list)
     for pk, account_id, security_id, day, quantity in Transaction.objects.filter(
-        account_id__in=account_ids, action__in=ACQUISITIONS, trade_date__gte=window[0], trade_date__lte=window[1]
+        account__household_id__in=ids, action__in=ACQUISITIONS, trade_date__gte=window[0], trade_date__lte=window[1]
     ).values_list("pk", "account_id", "security_id", "trade_date", "quantity"):
         acquisitions[account_household[account_id]].append(
             core.Acquisition(str(account_id), ticker[security_id], day, quantity, str(pk))
         )
     loss_sales: dict[int, list] = defaultdict(list)
     for sale_id, account_id, security_id, day, quantity, gain_loss in Disposal.objects.filter(
-        account_id__in=account_ids, reportable=True, gain_loss__lt=0, date_sold__gte=window[0], date_sold__lte=as_of
+        account__household_id__in=ids, reportable=True, gain_loss__lt=0, date_sold__gte=window[0], date_sold__lte=as_of
     ).values_list("sale_id", "account_id", "security_id", "date_sold", "quantity", "gain_loss"):
         loss_sales[account_household[account_id]].append(
             core.LossSale(str(account_id), ticker[security_id], day, quantity, -gain_loss, str(sale_id))
         )
     scheduled: dict[int, list] = defaultdict(list)
     for pk, account_id, security_id, kind, *spec in ScheduledPurchase.objects.filter(
-        account_id__in=account_ids, active=True
+        account__household_id__in=ids, active=True
     ).values_list("pk", "account_id", "security_id", "kind", "frequency", "start_date", "end_date", "paused_until",
                   "security__asset_class__code"):
         for day in scheduled_dates(_schedule_spec(kind, *spec), as_of, window[1]):
@@ -362,6 +359,33 @@ def households_snapshots(household_ids, *, as_of: date, cache_key=None) -> dict[
         )
         result[household_id] = ScanInput(household_id, names[household_id], snapshot, policy, security_ids, problem)
     return result
+
+
+def _in_ids(column: str, ids: list[int]) -> tuple[str, list]:
+    """`column = ANY(%s)` with one array parameter on PostgreSQL (a chunk's ids, not hundreds of
+    placeholders to bind); a literal IN list of integers on SQLite, the embedded default."""
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(%s)", [list(ids)]
+    return f"{column} IN ({', '.join(str(int(i)) for i in ids) or 'NULL'})", []  # SQLite: no arrays
+
+
+def _lot_rows(household_ids: list[int]) -> list[tuple]:
+    """Every open lot of the households: the one query that grows with the data, so plain SQL (a quarter
+    less CPU than the ORM's values_list for the same rows). SQLite stores decimals as floats, so there
+    the ORM converts them back to exact Decimals."""
+    if connection.vendor != "postgresql":
+        return list(Lot.objects.filter(account__household_id__in=household_ids).values_list(
+            "account_id", "security_id", "origin_id", "piece", "quantity", "cost_basis", "acquired_date",
+            "holding_period_start"))
+    where, params = _in_ids("a.household_id", household_ids)
+    sql = f"""
+        SELECT l.account_id, l.security_id, l.origin_id, l.piece, l.quantity, l.cost_basis, l.acquired_date,
+               l.holding_period_start
+        FROM {Lot._meta.db_table} l JOIN {Account._meta.db_table} a ON a.id = l.account_id WHERE {where}
+    """  # noqa: S608 (table names from the models; ids as a parameter or checked integers)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 def household_snapshot(household, *, as_of: date) -> core.HouseholdSnapshot:
@@ -428,9 +452,10 @@ def _people(accounts, owners, realized, as_of) -> tuple[tuple, tuple]:
 # ---- writing proposals: idempotent per fingerprint
 
 
-# What an approver decides on: a change here is a new version (an approval binds to one version). The
-# estimates (price, loss, tax value, cost, explanation) follow the market and are refreshed in place.
-DECISION_FIELDS = ("sell_quantity", "buy_security_id", "required_actions")
+# What an approver sees and decides on (the fingerprint fixes the account, the lots and the replacement):
+# the shares of each lot and what must be paused. A change is a new version (an approval binds to one
+# version). The estimates (price, loss, tax value, cost, words, the date a pause ends, which follows the
+# sale date) move with the market and are refreshed in place.
 FIGURE_FIELDS = (
     "lots", "sell_quantity", "price", "price_date", "proceeds", "cost_basis", "loss_short_term", "loss_long_term",
     "tax_value", "trading_cost", "buy_amount", "checks", "required_actions", "explanation",
@@ -445,17 +470,23 @@ class WriteSummary:
     superseded: list[int] = field(default_factory=list)
 
 
+def _digest(values: dict, names) -> str:
+    text = json.dumps([values[n] for n in names], default=str, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha1(text.encode()).hexdigest()  # noqa: S324 (a change detector, not security)
+
+
 def _fields(p, security_ids: dict[str, int]) -> dict:
-    """A core Proposal as HarvestProposal field values (JSON parts from Proposal.as_dict())."""
+    """A core Proposal as HarvestProposal field values (JSON parts from Proposal.as_dict()). The
+    explanation also carries digests of the figures and of the decision, so a re-run compares two short
+    strings instead of loading every open proposal's JSON."""
     data = p.as_dict()
-    lots = data["lots"]
-    return {
+    values = {
         "kind": p.kind,
         "fingerprint": p.fingerprint,
         "account_id": int(p.account),
         "sell_security_id": security_ids[p.sell_ticker],
         "buy_security_id": security_ids[p.buy_ticker],
-        "lots": lots,
+        "lots": data["lots"],
         "sell_quantity": p.sell_quantity,
         "price": p.price,
         "price_date": p.price_date,
@@ -468,34 +499,16 @@ def _fields(p, security_ids: dict[str, int]) -> dict:
         "buy_amount": p.buy_amount,
         "checks": data["checks"],
         "required_actions": data["required_actions"],
-        "explanation": {
-            **data["explanation"],
-            "rank": p.rank,
-            "sale_date": data["sale_date"],
-            "basis_reduction": str(p.loss),
-            "owners": data["owners"],
-        },
+        "explanation": {**data["explanation"], "rank": p.rank, "sale_date": data["sale_date"],
+                        "basis_reduction": str(p.loss), "owners": data["owners"]},
     }
-
-
-def _decision(values: dict) -> tuple:
-    lots = sorted((row["origin"], row["lot"], Decimal(row["quantity"])) for row in values["lots"])
-    actions = sorted((a["kind"], a["account"], a["ticker"], a.get("schedule") or "", a["until"] or "")
-                     for a in values["required_actions"])
-    return (lots, Decimal(values["sell_quantity"]), values["buy_security_id"], actions)
-
-
-def _decision_of_row(row: HarvestProposal) -> tuple:
-    return _decision({"lots": row.lots, "sell_quantity": row.sell_quantity, "buy_security_id": row.buy_security_id,
-                      "required_actions": row.required_actions})
-
-
-def _supersede_reason(scan: HarvestScan, row: HarvestProposal, skipped: dict) -> str:
-    why = skipped.get((str(row.account_id), row.sell_security.ticker))
-    when = f"scan #{scan.pk} of {scan.as_of:%Y-%m-%d}"
-    if why:
-        return f"The {when} no longer proposes it: {why}"
-    return f"The {when} no longer proposes it: its prices, lots or the wash-sale picture changed."
+    decision = {
+        "lots": sorted((row["lot"], row["quantity"]) for row in data["lots"]),
+        "actions": sorted((a["kind"], a["account"], a["ticker"], a["schedule"]) for a in data["required_actions"]),
+    }
+    values["explanation"]["decision"] = _digest(decision, ("lots", "actions"))
+    values["explanation"]["digest"] = _digest(values, FIGURE_FIELDS)
+    return values
 
 
 def _audit_many(events: list[AuditEvent]) -> None:
@@ -507,11 +520,16 @@ def _audit_many(events: list[AuditEvent]) -> None:
     AuditEvent.objects.bulk_create(events, batch_size=1000)
 
 
+def _event(action: str, household_id: int, pk: int, summary: str, **states) -> AuditEvent:
+    return AuditEvent(household_id=household_id, action=action, object_type="HarvestProposal", object_id=str(pk),
+                      summary=summary[:300], **states)
+
+
 def _describe(values: dict, tickers: dict[int, str]) -> str:
-    quantity = Decimal(values["sell_quantity"]).normalize()
     kind = "Switch back" if values["kind"] == HarvestProposal.Kind.SWITCH_BACK else "Harvest"
-    return (f"{kind}: sell {quantity:f} {tickers[values['sell_security_id']]} -> buy "
-            f"{tickers[values['buy_security_id']]}, loss {Decimal(values['loss_short_term']) + Decimal(values['loss_long_term'])}")
+    loss = Decimal(values["loss_short_term"]) + Decimal(values["loss_long_term"])
+    return (f"{kind}: sell {Decimal(values['sell_quantity']).normalize():f} {tickers[values['sell_security_id']]}"
+            f" -> buy {tickers[values['buy_security_id']]}, loss {loss}, tax value {values['tax_value']}")
 
 
 @transaction.atomic
@@ -536,117 +554,99 @@ def _proposals_write_many(*, scan: HarvestScan, batch) -> dict[int, WriteSummary
     """proposals_write for many households in a few queries (a chunk). `batch`: (ScanInput, proposals,
     ScanResult or None). Caller is inside transaction.atomic and holds the households' row locks."""
     now = timezone.now()
-    household_ids = [inputs.household_id for inputs, _, _ in batch]
-    open_rows: dict[int, dict[str, HarvestProposal]] = defaultdict(dict)
+    summaries = {inputs.household_id: WriteSummary() for inputs, _, _ in batch}
+    tickers = {pk: t for inputs, _, _ in batch[:1] for t, pk in inputs.security_ids.items()}
+    open_rows: dict[int, dict[str, tuple]] = defaultdict(dict)
     for row in (
         HarvestProposal.objects.select_for_update(of=("self",))
-        .select_related("sell_security")
-        .filter(household_id__in=household_ids, status__in=OPEN_PROPOSAL_STATES)
+        .filter(household_id__in=list(summaries), status__in=OPEN_PROPOSAL_STATES)
+        .values_list("pk", "household_id", "fingerprint", "status", "version", "sell_security__ticker",
+                     "buy_security_id", "explanation__digest", "explanation__decision", "account_id")
     ):
-        open_rows[row.household_id][row.fingerprint] = row
-    tickers = {pk: t for inputs, _, _ in batch for t, pk in inputs.security_ids.items()} if batch else {}
-    to_create: list[HarvestProposal] = []
-    to_update: list[HarvestProposal] = []
-    to_supersede: list[tuple[HarvestProposal, str]] = []
-    events: list[AuditEvent] = []
-    summaries = {h: WriteSummary() for h in household_ids}
+        open_rows[row[1]][row[2]] = row
+    to_create, to_update, revised, events = [], [], [], []
+    to_supersede: list[tuple[tuple, str]] = []
     for inputs, proposals, result in batch:
-        household_id, summary = inputs.household_id, summaries[inputs.household_id]
-        existing = open_rows.get(household_id, {})
-        seen = set()
+        summary, existing, seen = summaries[inputs.household_id], open_rows.get(inputs.household_id, {}), set()
+        expiry = timedelta(days=(inputs.policy or HarvestPolicy()).proposal_expiry_days)
         for p in proposals:
             values = _fields(p, inputs.security_ids)
             row = existing.get(values["fingerprint"])
             if row is None:
-                expiry = inputs.policy.proposal_expiry_days if inputs.policy else HarvestPolicy().proposal_expiry_days
-                to_create.append(HarvestProposal(
-                    household_id=household_id, scan=scan, policy=inputs.policy, status=Status.PROPOSED,
-                    expires_at=now + timedelta(days=expiry), **values,
-                ))
+                to_create.append(HarvestProposal(household_id=inputs.household_id, scan=scan, policy=inputs.policy,
+                                                 status=Status.PROPOSED, expires_at=now + expiry, **values))
                 continue
-            seen.add(row.fingerprint)
-            changed = [name for name in FIGURE_FIELDS if _differs(getattr(row, name), values[name])]
-            if not changed:
-                summary.kept.append(row.pk)
+            pk, _, fingerprint, _, version, _, _, digest, decision, _ = row
+            seen.add(fingerprint)
+            if digest == values["explanation"]["digest"]:
+                summary.kept.append(pk)
                 continue
-            revised = _decision_of_row(row) != _decision(values)
-            before = {"version": row.version, **{n: _jsonable(getattr(row, n)) for n in changed if n != "explanation"}}
-            for name in FIGURE_FIELDS:
-                setattr(row, name, values[name])
-            row.updated_at = now
-            if revised:
-                row.version += 1
-                summary.revised.append(row.pk)
-                events.append(AuditEvent(
-                    household_id=household_id, action="proposal.revise", object_type="HarvestProposal",
-                    object_id=str(row.pk), summary=f"Scan #{scan.pk} revised: {_describe(values, tickers)}"[:300],
-                    before=before, after={"version": row.version, "scan": scan.pk},
-                ))
+            changed = decision != values["explanation"]["decision"]
+            update = HarvestProposal(pk=pk, version=version + changed, updated_at=now,
+                                     **{name: values[name] for name in FIGURE_FIELDS})
+            to_update.append(update)
+            if changed:
+                summary.revised.append(pk)
+                revised.append((inputs.household_id, pk, version, values))
             else:
-                summary.kept.append(row.pk)
-            to_update.append(row)
+                summary.kept.append(pk)
         refused = {r.ticker for r in result.refusals} if result is not None else set()
         skipped = {(s.account, s.ticker): s.detail for s in result.skipped} if result is not None else {}
-        for fp, row in existing.items():
-            if fp in seen or row.sell_security.ticker in refused or tickers.get(row.buy_security_id) in refused:
-                continue
-            to_supersede.append((row, _supersede_reason(scan, row, skipped)))
+        for fingerprint, row in existing.items():
+            if fingerprint not in seen and row[5] not in refused and tickers.get(row[6]) not in refused:
+                to_supersede.append((row, _supersede_reason(scan, row, skipped)))
+    if revised:
+        before = {pk: (q, actions) for pk, q, actions in HarvestProposal.objects.filter(
+            pk__in=[pk for _, pk, _, _ in revised]).values_list("pk", "sell_quantity", "required_actions")}
+        events += [_event("proposal.revise", h, pk, f"Scan #{scan.pk} revised: {_describe(values, tickers)}",
+                          before={"version": v, "sell_quantity": str(before[pk][0]), "required_actions": before[pk][1]},
+                          after={"version": v + 1, "sell_quantity": str(values["sell_quantity"]),
+                                 "required_actions": values["required_actions"], "scan": scan.pk})
+                   for h, pk, v, values in revised]
     if to_update:
-        HarvestProposal.objects.bulk_update(to_update, [*FIGURE_FIELDS, "version", "updated_at"],
-                                            batch_size=500)
+        HarvestProposal.objects.bulk_update(to_update, [*FIGURE_FIELDS, "version", "updated_at"], batch_size=500)
     if to_create:
         HarvestProposal.objects.bulk_create(to_create, batch_size=500)
         for row in to_create:
             summaries[row.household_id].created.append(row.pk)
-            events.append(AuditEvent(
-                household_id=row.household_id, action="proposal.create", object_type="HarvestProposal",
-                object_id=str(row.pk), summary=f"Scan #{scan.pk} proposed: {_describe(_values_of(row), tickers)}"[:300],
+            events.append(_event(
+                "proposal.create", row.household_id, row.pk, f"Scan #{scan.pk} proposed: {_describe(row.__dict__, tickers)}",
                 after={"status": row.status, "version": row.version, "fingerprint": row.fingerprint, "scan": scan.pk,
                        "tax_value": str(row.tax_value), "expires_at": row.expires_at.isoformat()},
             ))
     _audit_many(events)
     for row, reason in to_supersede:
         if _supersede(row, reason, now=now):
-            summaries[row.household_id].superseded.append(row.pk)
+            summaries[row[1]].superseded.append(row[0])
     return summaries
 
 
-def _values_of(row: HarvestProposal) -> dict:
-    return {"kind": row.kind, "sell_quantity": row.sell_quantity, "sell_security_id": row.sell_security_id,
-            "buy_security_id": row.buy_security_id, "loss_short_term": row.loss_short_term,
-            "loss_long_term": row.loss_long_term}
+def _supersede_reason(scan: HarvestScan, row: tuple, skipped: dict) -> str:
+    """Why the scan no longer proposes an open proposal: the core's words for its position when it has them."""
+    sell_ticker, account = row[5], row[9]
+    why = skipped.get((str(account), sell_ticker))
+    when = f"scan #{scan.pk} of {scan.as_of:%Y-%m-%d}"
+    if why:
+        return f"The {when} no longer proposes it: {why}"
+    return f"The {when} no longer proposes it: its prices, lots or the wash-sale picture changed."
 
 
-def _differs(old, new) -> bool:
-    if isinstance(old, Decimal) or isinstance(new, Decimal):
-        return Decimal(str(old)) != Decimal(str(new))
-    return old != new
-
-
-def _jsonable(value):
-    if isinstance(value, (Decimal, date)):
-        return str(value)
-    return value
-
-
-def _supersede(row: HarvestProposal, reason: str, *, now) -> bool:
+def _supersede(row: tuple, reason: str, *, now) -> bool:
     """Move an open proposal to superseded through the approvals state machine (it audits and tells the
     approvers who were asked); without that module, the same transition and audit here."""
+    pk, household_id, _, status, version, *_ = row
     try:
         from harvester.approvals import proposal_supersede
     except ImportError:
         proposal_supersede = None
     if proposal_supersede is not None:
-        return proposal_supersede(proposal=row, reason=reason)
-    updated = HarvestProposal.objects.filter(pk=row.pk, status__in=OPEN_PROPOSAL_STATES).update(
+        return proposal_supersede(proposal=HarvestProposal(pk=pk, household_id=household_id), reason=reason)
+    updated = HarvestProposal.objects.filter(pk=pk, status__in=OPEN_PROPOSAL_STATES).update(
         status=Status.SUPERSEDED, status_reason=reason, updated_at=now
     )
     if updated:
-        _audit_many([AuditEvent(
-            household_id=row.household_id, action="proposal.supersede", object_type="HarvestProposal",
-            object_id=str(row.pk), summary=reason[:300], before={"status": row.status, "version": row.version},
-            after={"status": Status.SUPERSEDED, "reason": reason},
-        )])
+        _audit_many([_event("proposal.supersede", household_id, pk, reason, before={"status": status, "version": version},
+                            after={"status": Status.SUPERSEDED, "reason": reason})])
     return bool(updated)
 
 
@@ -793,7 +793,7 @@ def _chunk_complete(*, chunk_id: int, attempt: int) -> dict:
     )
     errors = []
     batch = []
-    inputs = households_snapshots(ids, as_of=scan.as_of) if ids else {}
+    inputs = households_snapshots(ids, as_of=scan.as_of, cache_key=scan.pk) if ids else {}
     for household_id in chunk.household_ids:
         item = inputs.get(household_id)
         if item is None:
@@ -965,7 +965,7 @@ def proposal_recheck(proposal: HarvestProposal, *, as_of: date) -> str | None:
     policy = snap.policy
     if proposal.policy_id and proposal.policy is not None:
         policy = core_policy(proposal.policy)
-    narrowed = _replace(snap, lots=lots, chains={asset_class: chain} if asset_class else {}, policy=policy)
+    narrowed = dataclasses.replace(snap, lots=lots, chains={asset_class: chain} if asset_class else {}, policy=policy)
     result = core_scan(narrowed, as_of)
     found = next((p for p in result.proposals if p.account == account and p.sell_ticker == sell
                   and p.buy_ticker == buy), None)
@@ -975,7 +975,7 @@ def proposal_recheck(proposal: HarvestProposal, *, as_of: date) -> str | None:
             return f"the price cannot be used: {refusal.reason}"
         skipped = next((s for s in result.skipped if s.account == account and s.ticker == sell), None)
         if skipped is not None:
-            return _lower_first(skipped.detail.rstrip("."))
+            return skipped.detail[:1].lower() + skipped.detail[1:].rstrip(".")
         return f"no lot of {sell} in this account is at a loss any more"
     have: dict[str, Decimal] = defaultdict(Decimal)
     for lot in found.lots:
@@ -990,13 +990,3 @@ def proposal_recheck(proposal: HarvestProposal, *, as_of: date) -> str | None:
         if (action.kind, action.account, action.ticker, action.schedule_id) not in listed:
             return f"it now also requires: {action.text}"
     return None
-
-
-def _replace(snapshot, **changes):
-    import dataclasses
-
-    return dataclasses.replace(snapshot, **changes)
-
-
-def _lower_first(text: str) -> str:
-    return text[:1].lower() + text[1:] if text else text

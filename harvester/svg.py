@@ -49,9 +49,11 @@ def money_text(value: Decimal) -> str:
 
 
 def money_short(value: Decimal) -> str:
-    """Compact, for labels on the chart: −$1.2k, $3.4M, $850."""
+    """Compact, for labels on the chart: −$1.2k, $3.4M, $850, $0.25."""
     amount = abs(value)
     sign = "−" if value < 0 else ""
+    if amount < 10 and amount != amount.to_integral_value():
+        return f"{sign}${amount.quantize(Decimal('0.01')):f}"
     for size, suffix in ((Decimal("1e9"), "B"), (Decimal("1e6"), "M"), (Decimal("1e3"), "k")):
         if amount >= size:
             scaled = (amount / size).quantize(Decimal("0.1"))
@@ -84,7 +86,7 @@ class _Layout:
     left: float = 64.0
     right: float = 12.0
     top: float = 16.0
-    bottom: float = 44.0
+    bottom: float = 58.0
     low: Decimal = Decimal(0)
     high: Decimal = Decimal(1)
     ticks: list[Decimal] = field(default_factory=list)
@@ -133,14 +135,16 @@ def bar_chart(
     ]
     low = min([Decimal(0), *values])
     high = max([Decimal(0), *values])
-    if low == high:
-        high = low + 1
+    if low == high:  # nothing to show: an empty 0-100 frame rather than a scale of cents
+        high = low + 100
     step = _nice_step(high - low)
     low = (low / step).to_integral_value(rounding="ROUND_FLOOR") * step
     high = (high / step).to_integral_value(rounding="ROUND_CEILING") * step
     n_series = max(len(series), 1)
     group = max(28.0 * n_series + 24.0, 56.0)
-    layout = _Layout(width=64.0 + 12.0 + group * max(len(categories), 1), height=float(height), low=low, high=high)
+    legend_width = 64.0 + 150.0 * min(len(series) + len(lines), 3) + 20.0
+    width = max(64.0 + 12.0 + group * max(len(categories), 1), legend_width, 360.0)
+    layout = _Layout(width=width, height=float(height), low=low, high=high)
     tick, layout.ticks = low, []
     while tick <= high:
         layout.ticks.append(tick)
@@ -150,7 +154,7 @@ def bar_chart(
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img" class="chart" id="{cid}" '
         f'viewBox="0 0 {layout.width:.0f} {layout.height + 24 * ((len(series) + len(lines) + 2) // 3):.0f}" '
-        f'preserveAspectRatio="xMinYMin meet" style="width:100%;height:auto" aria-labelledby="{cid}-title {cid}-desc" '
+        f'preserveAspectRatio="xMinYMin meet" style="width:100%;height:auto;max-width:{layout.width:.0f}px" aria-labelledby="{cid}-title {cid}-desc" '
         f'font-family="system-ui, sans-serif" font-size="11">',
         f'<title id="{cid}-title">{escape(title)}</title>',
         f'<desc id="{cid}-desc">{escape(description)}</desc>',
@@ -195,7 +199,7 @@ def bar_chart(
                 f'aria-hidden="true">{escape(short_fmt(value))}</text>'
             )
         out.append(
-            f'<text x="{x0 + (group - 24.0) / 2:.1f}" y="{layout.height - layout.bottom + 16:.1f}" '
+            f'<text x="{x0 + (group - 24.0) / 2:.1f}" y="{layout.height - layout.bottom + 28:.1f}" '
             f'text-anchor="middle" fill="#111">{escape(category)}</text>'
         )
         out.append("</g>")
@@ -221,7 +225,7 @@ def bar_chart(
     ly = layout.height - 14
     for i, item in enumerate([*series, *lines]):
         col, row = i % 3, i // 3
-        x = layout.left + col * 170
+        x = layout.left + col * 150
         y = ly + row * 20
         if isinstance(item, Series):
             swatch = (

@@ -192,7 +192,7 @@ def _parse(text: str, sha: str, name: str, options: ImportOptions) -> tuple[Pars
     if cached is None:
         result = parse_file(text, name=name, format=options.format, as_of=options.as_of)
         cached = (result, tuple(content_fingerprints(list(result.records))))
-        if len(_parsed) >= 4:
+        if len(_parsed) >= 2:
             _parsed.pop(next(iter(_parsed)))
         _parsed[key] = cached
     return cached
@@ -262,10 +262,15 @@ def _plan(*, account: Account, text: str, file_name: str, options: ImportOptions
             skipped[OTHER_ACCOUNT].append((s.row, s.account))
         else:
             skipped[s.reason].append((s.row, s.detail))
-    mine = [(i, r) for i, r in enumerate(parsed.records) if not (chosen and r.account != chosen)]
-    for r in parsed.records:
-        if chosen and r.account != chosen:
-            skipped[OTHER_ACCOUNT].append((r.row, r.account))
+    if chosen:
+        mine = []
+        for i, r in enumerate(parsed.records):
+            if r.account == chosen:
+                mine.append((i, r))
+            else:
+                skipped[OTHER_ACCOUNT].append((r.row, r.account))
+    else:
+        mine = list(enumerate(parsed.records))
     masked, label_digits = _digits(account.number_masked), _digits(source)
     if masked and len(label_digits) >= 3 and not label_digits.endswith(masked[-3:]) and not masked.endswith(
             label_digits[-3:]):
@@ -394,29 +399,37 @@ def _plan(*, account: Account, text: str, file_name: str, options: ImportOptions
         next_seq[day] = seq + 1
 
     # 7. No sale may sell shares the account does not hold at that point.
-    events: dict[str, list] = defaultdict(list)
+    earlier: dict[str, list] = defaultdict(list)
     for e in existing:
-        sign = -1 if e[6] == SELL else (0 if e[6] == "split" else 1)
-        events[e[5]].append((e[3], e[4], 0, sign * e[7], None))
-    for k in order:
+        if e[6] != "split":
+            earlier[e[5]].append((e[3], e[4], 0, e[6] == SELL, e[7], None))
+    new_rows: dict[str, list] = defaultdict(list)
+    selling: set[str] = set()
+    for k in order:  # already in (date, seq) order
         p = plan.rows[k]
-        sign = -1 if p.record.action == SELL else 1
-        events[p.ticker].append((p.record.date, p.seq, 1, sign * p.record.quantity, p.record))
+        r = p.record
+        is_sell = r.action == SELL
+        if is_sell:
+            selling.add(p.ticker)
+        new_rows[p.ticker].append((r.date, p.seq, 1, is_sell, r.quantity, r))
     oversells = []
-    for ticker, rows in events.items():
-        if not any(row[4] is not None and row[4].action == SELL for row in rows):
-            continue
+    for ticker in sorted(selling):
+        rows = new_rows[ticker]
+        if ticker in earlier:
+            rows = sorted(earlier[ticker] + rows, key=lambda x: (x[0], x[1], x[2]))
         held = Decimal(0)
-        for day, _seq, _new, change, record in sorted(rows, key=lambda x: (x[0], x[1], x[2])):
-            if change < 0 and held + change < 0 and record is not None:
+        for day, _seq, _new, is_sell, quantity, record in rows:
+            if not is_sell:
+                held += quantity
+            elif quantity <= held or record is None:
+                held -= quantity
+            else:
                 oversells.append(
                     f"{file_name}, row {record.row}: sells {plain(record.quantity)} {ticker} on {day}, but "
                     f"{account.name} holds only {plain(held)} then. Import the shares bought before "
                     "this file's first date first, as opening lots (open lot details or positions as of an "
                     "earlier date, or the generic CSV with transfer_in rows).")
                 held = Decimal(0)
-                continue
-            held += change
     problems.extend(oversells[:20])
     if len(oversells) > 20:
         problems.append(f"... and {len(oversells) - 20} more sales of shares not on record")

@@ -402,7 +402,7 @@ def content_fingerprints(records: list[Record]) -> list[str]:
         key = (r.account, content)
         ordinal = seen.get(key, 0)
         seen[key] = ordinal + 1
-        append("c1:" + sha(f"{content}#{ordinal}".encode()).hexdigest())
+        append("c1:" + sha(f"{content}#{ordinal}".encode()).hexdigest()[:40])  # 160 bits: a smaller index
     return out
 
 

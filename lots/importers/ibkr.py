@@ -177,6 +177,9 @@ def parse_flex(text: str, name: str) -> ParseResult:
             if quantity <= 0:
                 skipped.append(Skipped(line, SHORT, what, account))
                 continue
+            if opened is not None and opened > day:
+                problems.add(line, "openDateTime", f"opened {opened} after the report date {day}")
+                continue
             as_of = max(as_of, day) if as_of else day
             accounts[account] = None
             records.append(Record(line, day, TRANSFER_IN, clean_ticker(symbol), quantity,

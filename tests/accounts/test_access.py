@@ -131,9 +131,9 @@ def test_every_api_view_goes_through_the_access_layer():
     """A guard against a new endpoint that forgets access_*: each household view names the helper."""
     import inspect
 
-    from harvester import api
-
     from rest_framework.views import APIView
+
+    from harvester import api
 
     views = [v for v in vars(api).values() if isinstance(v, type) and issubclass(v, APIView) and v.__module__ == api.__name__]
     assert len(views) >= 5

@@ -199,3 +199,20 @@ def test_a_page_costs_the_same_queries_whatever_its_size(history, api, path, dja
     assert small == large
     with django_assert_max_num_queries(7):
         api.get(base(history) + path + "?limit=200")
+
+
+def test_the_docs_page_links_the_schema_and_needs_no_cdn(client):
+    page = client.get("/api/docs/").content.decode()
+    assert 'href="/api/schema/"' in page and "/api/households/{household_id}/open-lots/" in page
+    assert "cdn" not in page.lower() and "swagger" not in page.lower()
+    assert client.get("/api/schema/").status_code == 200
+
+
+def test_the_access_page_shows_a_new_api_token_once(history, client):
+    client.force_login(history.alex)
+    page = client.post("/reporting/access/", {"action": "api-rotate"}).content.decode()
+    key = Token.objects.get(user=history.alex).key
+    assert f'<code id="api-token-key">{key}</code>' in page
+    assert key not in client.get("/reporting/access/").content.decode()
+    client.post("/reporting/access/", {"action": "api-revoke"})
+    assert not Token.objects.filter(user=history.alex).exists()

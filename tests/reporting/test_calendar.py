@@ -139,3 +139,33 @@ def test_the_review_reminder_goes_out_once(history, policy, time_machine):
     assert "Wednesday 15 April 2026" in notes[0].subject
     assert review_reminders_task() == 0  # the (household, due date) claim is taken
     assert Notification.objects.filter(kind="review_due").count() == 4
+
+
+def test_the_policy_in_force_agrees_with_the_policy_module(history, policy):
+    from harvester.models import HarvestPolicy
+    from harvester.policy import policy_in_force
+
+    newer = HarvestPolicy.objects.create(household=history.household, version=2, review_cadence="semiannual")
+    households = [history.household, history.other_household]
+    assert calendar.policies_in_force(households) == {history.household.pk: policy}  # v2 is not acknowledged
+    assert policy_in_force(history.household) == policy and newer.pk != policy.pk
+
+
+def test_the_calendar_costs_the_same_queries_for_many_households(history, policy, django_assert_max_num_queries):
+    from accounts.models import Household
+
+    with django_assert_max_num_queries(8):
+        calendar.households_events(list(Household.objects.all()), date(2026, 1, 1), date(2026, 12, 31))
+
+
+def test_open_proposals_show_when_they_expire(history):
+    from harvester.models import HarvestProposal
+
+    p = history.harvest_2026.proposal
+    HarvestProposal.objects.filter(pk=p.pk).update(
+        status="awaiting_approval", expires_at=datetime(2026, 12, 2, 17, tzinfo=UTC)
+    )
+    events = calendar.household_events(history.household, date(2026, 12, 1), date(2026, 12, 3))
+    assert [(e.day, e.kind) for e in events] == [(date(2026, 12, 2), "proposal_expiry")]
+    HarvestProposal.objects.filter(pk=p.pk).update(status="executed")
+    assert calendar.household_events(history.household, date(2026, 12, 1), date(2026, 12, 3)) == []

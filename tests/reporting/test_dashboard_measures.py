@@ -111,7 +111,7 @@ def test_separate_returns_split_a_joint_account_in_halves(history):
 
 
 def test_owner_projection_is_the_return_the_owner_is_on(history, django_assert_max_num_queries):
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(7):
         projection = dashboard.owner_projection(history.jordan_owner, 2026)
     assert projection.label == "Alex & Jordan" and projection.after.total_formula > 0
     value = taxcore.harvest_value(projection.profile, D("500"), D("0"))

@@ -130,3 +130,14 @@ def test_it_says_why_a_household_without_an_acknowledged_policy_gets_no_proposal
     HarvestPolicy.objects.create(household=world.household, version=1)
     item = scanning.households_snapshots([world.household.pk], as_of=SCAN_DATE)[world.household.pk]
     assert "policy version 1 waits for every owner's acknowledgment" in item.problem
+
+
+def test_the_chunks_of_one_scan_read_the_shared_part_once(harvest):
+    """Securities, identity groups, closes and default chains are one moment of the scan: a worker reads
+    them for its first chunk only."""
+    key = object()
+    with CaptureQueriesContext(connection) as first:
+        scanning.households_snapshots([harvest.household.pk], as_of=SCAN_DATE, cache_key=key)
+    with CaptureQueriesContext(connection) as later:
+        scanning.households_snapshots([harvest.household.pk], as_of=SCAN_DATE, cache_key=key)
+    assert len(later.captured_queries) == len(first.captured_queries) - 4

@@ -77,10 +77,14 @@ class Command(BaseCommand):
                 transaction.set_rollback(True)
                 return
             result = imports.import_commit(household=household, batch_id=batch.pk, sha256=batch.sha256, actor=None)
+            if connection.vendor == "postgresql":
+                # Foreign keys are checked at commit (deferred); run those checks now so they are timed.
+                with connection.cursor() as cursor:
+                    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             t2 = time.perf_counter()
             total = t2 - t0
             self.stdout.write(f"preview (decode, parse, validate, plan, keep the upload): {t1 - t0:.2f} s")
-            self.stdout.write(f"commit (re-plan, write {result.transactions} transactions, audit): {t2 - t1:.2f} s")
+            self.stdout.write(f"commit (write {result.transactions} transactions, check constraints, audit): {t2 - t1:.2f} s")
             self.stdout.write(f"total: {total:.2f} s = {rows / total:,.0f} rows/s")
             if not opts["keep"]:
                 transaction.set_rollback(True)
