@@ -178,7 +178,7 @@ def _policy(household, advisor, acknowledged_by):
         policy_acknowledge(policy=policy, user=user)
 
 
-def _profiles(owner, status, income, state_rate, years):
+def _profiles(owner, status, income, state_rate, years, outside_long_term="0"):
     for year in years:
         OwnerTaxProfile.objects.create(
             owner=owner,
@@ -186,6 +186,7 @@ def _profiles(owner, status, income, state_rate, years):
             filing_status=status,
             ordinary_income=Decimal(income),
             state_rate=Decimal(state_rate),
+            outside_long_term_gains=Decimal(outside_long_term),
         )
 
 
@@ -224,8 +225,9 @@ def _seed_main(users, sec, prices, start: date, today: date) -> None:
     )
     trust.trustees.set([users["taylor"], users["alex"]])
     years = (today.year - 1, today.year)
-    _profiles(alex, "mfj", "310000", "5.0000", years)
-    _profiles(jordan, "mfj", "310000", "5.0000", years)
+    # A business sale this year: long-term gains from outside Harvester that harvested losses can offset.
+    _profiles(alex, "mfj", "310000", "5.0000", years, outside_long_term="40000")
+    _profiles(jordan, "mfj", "310000", "5.0000", years, outside_long_term="40000")
     _profiles(trust, "trust", "18000", "5.0000", years)
 
     def account(name, kind, owners, custodian, number, method=Account.LotMethod.FIFO):
@@ -266,7 +268,8 @@ def _seed_main(users, sec, prices, start: date, today: date) -> None:
         on(m + timedelta(days=2), lambda m=m: book.buy_amount(a_ind, sec["VEA"], m + timedelta(days=2), Decimal("700")))
         on(m + timedelta(days=3), lambda m=m: book.buy_amount(j_ind, sec["VEA"], m + timedelta(days=3), Decimal("800")))
         on(m + timedelta(days=3), lambda m=m: book.buy_amount(j_ind, sec["VWO"], m + timedelta(days=3), Decimal("400")))
-        on(m + timedelta(days=4), lambda m=m: book.buy_amount(joint, sec["VTI"], m + timedelta(days=4), Decimal("1000")))
+        if m + timedelta(days=4) < today - timedelta(days=45):  # the joint VTI plan stopped six weeks ago
+            on(m + timedelta(days=4), lambda m=m: book.buy_amount(joint, sec["VTI"], m + timedelta(days=4), Decimal("1000")))
         on(m + timedelta(days=4), lambda m=m: book.buy_amount(joint, sec["AGG"], m + timedelta(days=4), Decimal("600")))
         if i % 3 == 0:
             on(m + timedelta(days=5), lambda m=m: book.buy_amount(t_acc, sec["VTI"], m + timedelta(days=5), Decimal("4000")))
@@ -302,7 +305,7 @@ def _seed_main(users, sec, prices, start: date, today: date) -> None:
         [
             ScheduledPurchase(account=a_ind, security=sec["VTI"], kind="contribution", frequency="monthly", amount=Decimal("1500"), start_date=start),
             ScheduledPurchase(account=j_ind, security=sec["VEA"], kind="contribution", frequency="monthly", amount=Decimal("800"), start_date=start),
-            ScheduledPurchase(account=joint, security=sec["VTI"], kind="contribution", frequency="monthly", amount=Decimal("1000"), start_date=start),
+            ScheduledPurchase(account=joint, security=sec["VTI"], kind="contribution", frequency="monthly", amount=Decimal("1000"), start_date=start, end_date=today - timedelta(days=45)),
             ScheduledPurchase(account=a_ira, security=sec["VTI"], kind="drip", frequency="quarterly", start_date=start),
         ]
     )

@@ -196,7 +196,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL") or "INFO"},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # ofxtools logs every element it converts at INFO.
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "ofxtools": {"level": "WARNING"}},
 }
 
 # Harvest scans (docs/scans.md): households per chunk of a firm-wide scan, the daily scan after market

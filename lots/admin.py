@@ -4,6 +4,7 @@ from lots.models import (
     AssetClass,
     Disposal,
     IdentityOverride,
+    ImportBatch,
     Lot,
     Price,
     ReplacementChain,
@@ -66,3 +67,18 @@ admin.site.register(ReplacementExclusion, list_display=["household", "security",
 admin.site.register(WashSaleAdjustment, list_display=["disposal", "replacement", "quantity", "disallowed", "kind"])
 admin.site.register(Price, list_display=["security", "date", "close", "source"])
 admin.site.register(ScheduledPurchase, list_display=["account", "security", "kind", "frequency", "amount"])
+
+
+@admin.register(ImportBatch)
+class ImportBatchAdmin(admin.ModelAdmin):
+    """Uploads are previewed and committed through the import flow (audited), never edited here."""
+
+    list_display = ["created_at", "household", "account", "file_name", "format", "status"]
+    list_filter = ["status", "format"]
+    exclude = ["content"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -10,7 +10,6 @@ own time zone), read from the parsed element tree before ofxtools converts times
 """
 
 import io
-import logging
 import warnings
 from datetime import date
 from decimal import Decimal
@@ -38,9 +37,6 @@ from .base import (
     clean_ticker,
     is_money_market,
 )
-
-# ofxtools logs every element it converts at INFO: a statement would flood the application's log.
-logging.getLogger("ofxtools").setLevel(logging.WARNING)
 
 BUYS = {"BUYSTOCK", "BUYMF", "BUYOTHER"}
 SELLS = {"SELLSTOCK", "SELLMF", "SELLOTHER"}
