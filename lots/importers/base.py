@@ -412,3 +412,25 @@ def iter_sections(rows: list[list[str]], is_header) -> Iterator[tuple[int, list[
         t = trim(cells)
         if t and is_header(t):
             yield i + 1, t
+
+
+def trade_record(problems, row, *, before: int, day, side: str, symbol: str, quantity, price, fees: Decimal,
+                 amount, account, description) -> "Record | None":
+    """Finish a custodian trade row: report an empty symbol or zero quantity, derive a missing price from
+    the amount (price_from_amount), and return the Record, or None when the row has problems (counted
+    from `before`, the problem count when the row started)."""
+    if not symbol:
+        problems.add(row.number, "Symbol", "empty on a trade")
+    if len(problems.problems) != before:
+        return None
+    quantity = abs(quantity)
+    if not quantity:
+        problems.add(row.number, "Quantity", "zero on a trade")
+        return None
+    if price is None:
+        price = price_from_amount(quantity, amount, abs(fees), side)
+        if price is None:
+            problems.add(row.number, "Price", "empty, and no Amount to compute it from")
+            return None
+    return Record(row.number, day, side, clean_ticker(symbol), quantity, abs(price), abs(fees),
+                  account=account, description=description)

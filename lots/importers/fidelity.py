@@ -43,9 +43,9 @@ from .base import (
     is_option_symbol,
     looks_like_cusip,
     parse_day,
-    price_from_amount,
     read_day,
     read_number,
+    trade_record,
     trim,
 )
 
@@ -172,21 +172,10 @@ def parse_history(text: str, name: str) -> ParseResult:
         fees = (read_number(row, problems, "commission", label="Commission") or ZERO) + (
             read_number(row, problems, "fees", label="Fees") or ZERO)
         amount = read_number(row, problems, "amount", label="Amount")
-        if not symbol:
-            problems.add(row.number, "Symbol", "empty on a trade")
-        if len(problems.problems) != before:
-            continue
-        quantity = abs(quantity)
-        if not quantity:
-            problems.add(row.number, "Quantity", "zero on a trade")
-            continue
-        if price is None:
-            price = price_from_amount(quantity, amount, abs(fees), side)
-            if price is None:
-                problems.add(row.number, "Price", "empty, and no Amount to compute it from")
-                continue
-        records.append(Record(row.number, day, side, clean_ticker(symbol), quantity, abs(price), abs(fees),
-                              account=account, description=description))
+        record = trade_record(problems, row, before=before, day=day, side=side, symbol=symbol, quantity=quantity,
+                              price=price, fees=fees, amount=amount, account=account, description=description)
+        if record is not None:
+            records.append(record)
     problems.done()
     notes = ("Fidelity: the Action text gives the type (YOU BOUGHT, YOU SOLD, REINVESTMENT); sells carry a negative "
              "Quantity, imported as a sale of its absolute value; Run Date is the trade date.",)

@@ -49,9 +49,9 @@ from .base import (
     looks_like_cusip,
     money,
     parse_day,
-    price_from_amount,
     read_day,
     read_number,
+    trade_record,
     trim,
 )
 
@@ -193,21 +193,10 @@ def parse_transactions(text: str, name: str) -> ParseResult:
         price = read_number(row, problems, "price", label="Price")
         fees = read_number(row, problems, "fees & comm", label="Fees & Comm") or ZERO
         amount = read_number(row, problems, "amount", label="Amount")
-        if not symbol:
-            problems.add(row.number, "Symbol", "empty on a trade")
-        if len(problems.problems) != before:
-            continue
-        quantity = abs(quantity)
-        if not quantity:
-            problems.add(row.number, "Quantity", "zero on a trade")
-            continue
-        if price is None:
-            price = price_from_amount(quantity, amount, abs(fees), side)
-            if price is None:
-                problems.add(row.number, "Price", "empty, and no Amount to compute it from")
-                continue
-        records.append(Record(row.number, day, side, clean_ticker(symbol), quantity, abs(price), abs(fees),
-                              account=account, description=row.get("description")))
+        record = trade_record(problems, row, before=before, day=day, side=side, symbol=symbol, quantity=quantity,
+                              price=price, fees=fees, amount=amount, account=account, description=row.get("description"))
+        if record is not None:
+            records.append(record)
     problems.done()
     return ParseResult("schwab_transactions", "Schwab transactions", TRANSACTIONS, tuple(records),
                        tuple(skipped), tuple(notes), (account,) if account else (), None, rows_read)
