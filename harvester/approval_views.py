@@ -4,6 +4,8 @@ Each view parses input, fetches through an access_* helper, calls one service an
 answer htmx with the proposal's card (templates/harvester/inbox.html#card), including for 403/409.
 """
 
+from datetime import timedelta
+
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
@@ -17,6 +19,7 @@ from django.views.decorators.http import require_POST
 from accounts.access import access_household
 from accounts.models import Membership
 from harvester import approvals, notifications
+from harvester.calendar import household_events
 from harvester.csvsafe import csv_text
 from harvester.forms import AuditFilterForm, CommentForm, DecisionForm, FillsForm, PolicyForm, RejectForm
 from harvester.models import AuditEvent, HarvestPolicy, HarvestProposal, Notification
@@ -250,7 +253,9 @@ def order_ticket_csv(request, household_id):
 def household_calendar(request, household_id):
     household = access_household(request.user, household_id)
     today = timezone.localdate()
-    entries = approvals.household_calendar(household, today=today)
+    events = household_events(household, today - timedelta(days=60), today + timedelta(days=400))
+    # Upcoming first, then the last 60 days, most recent first.
+    entries = [e for e in events if e.day >= today] + [e for e in reversed(events) if e.day < today]
     return render(request, "harvester/calendar.html", {"household": household, "entries": entries, "today": today})
 
 

@@ -825,48 +825,6 @@ def order_ticket_rows(household) -> list[list]:
     return rows
 
 
-# ---- the household calendar (a list; the iCal feed is a later issue)
-
-
-@dataclass(frozen=True)
-class CalendarEntry:
-    day: date
-    kind: str
-    text: str
-    proposal_id: int | None = None
-
-
-def household_calendar(household, *, today: date) -> list[CalendarEntry]:
-    """Wash-sale windows closing and switch-back dates of executed harvests, open proposals' expiry, and
-    the next policy review: upcoming first, then the last 60 days."""
-    from harvester.policy import policy_next_review
-
-    entries = []
-    executions = Execution.objects.filter(
-        proposal__household=household, trade_date__gte=today - timedelta(days=92)
-    ).select_related("proposal__account", "proposal__sell_security", "proposal__buy_security")
-    for e in executions:
-        p = e.proposal
-        what = f"{p.sell_security.ticker} sold in {p.account.name} on {e.trade_date:%Y-%m-%d}"
-        entries.append(CalendarEntry(e.wash_window_ends, "wash_window",
-                                     f"Wash-sale window closes: {what}. Do not buy {p.sell_security.ticker} "
-                                     "or a fund tracking the same index anywhere in the household until after today.", p.pk))
-        entries.append(CalendarEntry(e.switch_back_on, "switch_back",
-                                     f"Switch back possible: {what}; {p.buy_security.ticker} can go back to "
-                                     f"{p.sell_security.ticker} without washing the loss.", p.pk))
-    for p in HarvestProposal.objects.filter(household=household, status__in=OPEN, expires_at__isnull=False).select_related(
-        "sell_security", "account"
-    ):
-        entries.append(CalendarEntry(timezone.localtime(p.expires_at).date(), "expiry",
-                                     f"Proposal to sell {p.sell_security.ticker} in {p.account.name} expires.", p.pk))
-    review = policy_next_review(household, today=today)
-    if review:
-        entries.append(CalendarEntry(review, "review", "Harvesting review due (policy review cadence)."))
-    upcoming = sorted((e for e in entries if e.day >= today), key=lambda e: (e.day, e.kind))
-    recent = sorted((e for e in entries if today - timedelta(days=60) <= e.day < today), key=lambda e: (e.day, e.kind))
-    return upcoming + recent[::-1]
-
-
 # ---- the audit trail
 
 

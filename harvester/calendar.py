@@ -13,7 +13,7 @@ Events (PRODUCT.md "Measures people expect on the dashboard": upcoming dates):
 - scheduled_purchase: each date of an active recurring contribution, DRIP or payroll purchase (the forward
   look of the wash-sale guard), as lots.schedule.scheduled_dates expects them to execute.
 - review: the household's harvesting reviews, every 1, 3 or 6 months (the policy's review_cadence) from the
-  date of the policy version in force, as harvester.policy.policy_next_review counts them.
+  date of the policy version in force.
 - proposal_expiry: the day an open proposal (proposed, awaiting approval, approved) expires.
 - year_end: the last trading day of December (NYSE: 31 December, or the trading day before when it falls on
   a weekend; the exchange does not close on 31 December for New Year's Day). A sale realizes its gain or

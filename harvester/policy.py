@@ -9,7 +9,6 @@ account owners), connected in HarvesterConfig.ready().
 """
 
 from dataclasses import dataclass
-from datetime import date
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -137,30 +136,6 @@ def policy_history(household) -> list[dict]:
         history.append({"policy": policy, "changed": changed})
         previous = policy
     return history[::-1]
-
-
-def policy_next_review(household, *, today: date) -> date | None:
-    """When the household's next review is due: the in-force version's date plus its cadence."""
-    policy = policy_in_force(household)
-    if policy is None:
-        return None
-    start = policy.created_at.date()
-    months = CADENCE_MONTHS.get(policy.review_cadence, 3)
-    due = _add_months(start, months)
-    while due < today:
-        due = _add_months(due, months)
-    return due
-
-
-def _add_months(day: date, months: int) -> date:
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    for d in (day.day, 30, 29, 28):
-        try:
-            return date(year, month, d)
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
 
 
 # ---- who approves what

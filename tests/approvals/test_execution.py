@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from harvester import approvals
 from harvester.models import AuditEvent, Execution, HarvestProposal
+from lots.ledger import ledger_recompute
 from lots.models import Disposal, Lot, Transaction
 from tests.approvals.factories import make_proposal
 
@@ -130,6 +131,7 @@ def test_the_execute_page_records_fills_and_shows_the_wash_sale_dates(world, pol
     assert f"Switch back possible from <strong>{trade_date + timedelta(days=31):%Y-%m-%d}</strong>" in page
     again = client.post(f"/proposals/{p.pk}/execute/", {"paper": "1"})
     assert again.status_code == 409 and "already executed" in again.content.decode()
+    ledger_recompute(household_id=world.household.pk)  # what the worker does after the execution commits
     calendar = client.get(f"/households/{world.household.pk}/calendar/").content.decode()
     assert f'data-kind="wash_window" data-day="{trade_date + timedelta(days=30):%Y-%m-%d}"' in calendar
     assert f'data-kind="switch_back" data-day="{trade_date + timedelta(days=31):%Y-%m-%d}"' in calendar
