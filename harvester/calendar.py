@@ -32,6 +32,7 @@ from decimal import Decimal
 from django.db.models import Count, F, Sum
 
 from harvester.money import to_cents
+from lots.engine.core import WINDOW_DAYS as WASH_DAYS  # IRC 1091(a), defined once in the engine
 
 WASH_WINDOW = "wash_window"
 SWITCH_BACK = "switch_back"
@@ -47,7 +48,7 @@ KIND_LABELS = {
     YEAR_END: "Year-end trading deadline",
     PROPOSAL_EXPIRY: "Proposal expires",
 }
-WASH_DAYS = 30  # IRC 1091(a): 30 days before or after the sale
+
 MAX_SPAN_DAYS = 3 * 366  # a page or feed never asks for more than three years of dates
 
 

@@ -44,6 +44,7 @@ from harvester.models import (
     ScanChunk,
 )
 from lots import engine
+from lots.engine.core import WINDOW_DAYS  # IRC 1091(a), defined once in the engine
 from lots.models import (
     Disposal,
     IdentityOverride,
@@ -59,7 +60,7 @@ from lots.models import (
 
 log = logging.getLogger(__name__)
 
-WINDOW_DAYS = 30  # IRC 1091(a): 30 days before and after a sale
+
 ACQUISITIONS = (Transaction.Action.BUY, Transaction.Action.REINVEST, Transaction.Action.TRANSFER_IN)
 MARKET_TIMEZONE = ZoneInfo("America/New_York")
 Status = HarvestProposal.Status

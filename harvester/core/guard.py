@@ -14,6 +14,8 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping
 from datetime import date, timedelta
 
+from lots.engine.core import WINDOW_DAYS  # IRC 1091(a): the one definition of the window
+
 from .proposal import (
     NOT_IDENTICAL,
     PAUSE_SCHEDULE,
@@ -35,7 +37,6 @@ from .snapshot import (
     HouseholdSnapshot,
 )
 
-WINDOW_DAYS = 30  # IRC 1091(a): 30 days before and after the sale, calendar days
 SCHEDULE_WORDS = {DRIP: "DRIP", CONTRIBUTION: "recurring contribution", PAYROLL: "payroll purchase"}
 
 

@@ -434,3 +434,13 @@ def trade_record(problems, row, *, before: int, day, side: str, symbol: str, qua
             return None
     return Record(row.number, day, side, clean_ticker(symbol), quantity, abs(price), abs(fees),
                   account=account, description=description)
+
+
+def non_fund_kind(symbol: str, *texts: str) -> str | None:
+    """MONEY_MARKET or BOND when a row's security is not an exchange-traded fund we lot-track (a sweep or
+    money-market fund; a bond: a CUSIP with a coupon "%" in its description), else None."""
+    if is_money_market(symbol):
+        return MONEY_MARKET
+    if looks_like_cusip(symbol) and any("%" in (t or "") for t in texts):
+        return BOND
+    return None

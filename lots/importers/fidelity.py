@@ -17,7 +17,6 @@ from .base import (
     BUY,
     CASH,
     CORPORATE_ACTION,
-    MONEY_MARKET,
     NO_BASIS,
     OPENING,
     OPTION,
@@ -39,9 +38,9 @@ from .base import (
     clean_ticker,
     csv_rows,
     header_index,
-    is_money_market,
     is_option_symbol,
     looks_like_cusip,
+    non_fund_kind,
     parse_day,
     read_day,
     read_number,
@@ -156,11 +155,9 @@ def parse_history(text: str, name: str) -> ParseResult:
                 reason = UNKNOWN_ACTION
             skipped.append(Skipped(row.number, reason, what, account))
             continue
-        if is_money_market(symbol):
-            skipped.append(Skipped(row.number, MONEY_MARKET, what, account))
-            continue
-        if looks_like_cusip(symbol) and ("%" in description or "%" in action_text):
-            skipped.append(Skipped(row.number, BOND, what, account))
+        kind = non_fund_kind(symbol, description, action_text)
+        if kind:
+            skipped.append(Skipped(row.number, kind, what, account))
             continue
         if "SHORT" in upper:
             skipped.append(Skipped(row.number, SHORT, what, account))
@@ -214,11 +211,9 @@ def parse_positions(text: str, name: str, as_of: date | None = None) -> ParseRes
         if is_option_symbol(symbol):
             skipped.append(Skipped(row.number, OPTION, what, account))
             continue
-        if is_money_market(symbol):
-            skipped.append(Skipped(row.number, MONEY_MARKET, what, account))
-            continue
-        if looks_like_cusip(symbol) and "%" in row.get("description"):
-            skipped.append(Skipped(row.number, BOND, what, account))
+        kind = non_fund_kind(symbol, row.get("description"))
+        if kind:
+            skipped.append(Skipped(row.number, kind, what, account))
             continue
         before = len(problems.problems)
         quantity = read_number(row, problems, "quantity", label="Quantity")

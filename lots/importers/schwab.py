@@ -48,6 +48,7 @@ from .base import (
     is_option_symbol,
     looks_like_cusip,
     money,
+    non_fund_kind,
     parse_day,
     read_day,
     read_number,
@@ -181,11 +182,9 @@ def parse_transactions(text: str, name: str) -> ParseResult:
         else:
             skipped.append(Skipped(row.number, UNKNOWN_ACTION, what, account))
             continue
-        if is_money_market(symbol):
-            skipped.append(Skipped(row.number, MONEY_MARKET, what, account))
-            continue
-        if looks_like_cusip(symbol) and "%" in row.get("description"):
-            skipped.append(Skipped(row.number, BOND, what, account))
+        kind = non_fund_kind(symbol, row.get("description"))
+        if kind:
+            skipped.append(Skipped(row.number, kind, what, account))
             continue
         before = len(problems.problems)
         day = read_day(row, problems, "date", label="Date")
