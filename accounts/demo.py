@@ -14,6 +14,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from rest_framework.authtoken.models import Token
 
+from accounts.mfa import demo_device
 from accounts.models import (
     Account,
     Household,
@@ -195,6 +196,7 @@ def demo_seed(*, today: date) -> dict[str, object]:
     """Create the demo (idempotent). Returns the logins and what was created."""
     users = {u: _user(u, f, last) for u, f, last in DEMO_USERS}
     Token.objects.get_or_create(user=users["reporter"])
+    demo_device(users["advisor"])  # advisors must use a second factor; `manage.py totp_code advisor` (DEBUG)
     start = today - timedelta(days=730)
     prices = _prices(PRICE_SHAPES.keys(), start - timedelta(days=10), today)
     sec = {s.ticker: s for s in Security.objects.filter(ticker__in=PRICE_SHAPES.keys())}

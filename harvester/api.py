@@ -7,8 +7,6 @@ One view class per operation; small output serializers; money as decimal strings
 
 from datetime import date, timedelta
 from decimal import Decimal
-from types import SimpleNamespace
-from typing import NamedTuple
 
 from django.db.models import Q
 from django.http import HttpResponse
@@ -26,7 +24,10 @@ from rest_framework.views import APIView
 
 from accounts.access import access_household, households_for
 from accounts.models import Account, Household, Owner
+from harvester.money import to_cents
 from lots import selectors
+from lots.engine import holding_term
+from reporting.selectors import OpenLotRow, latest_closes, open_lots_page
 
 TAGS = ["reporting"]
 
@@ -241,6 +242,15 @@ class Pagination(LimitOffsetPagination):
 
     max_limit = 1000
 
+    def paginate_rows(self, request, fetch) -> list:
+        """paginate_queryset for a view that reads its page and the count together:
+        fetch(limit, offset) -> (count, rows)."""
+        self.request = request
+        self.limit = self.get_limit(request)
+        self.offset = self.get_offset(request)
+        self.count, rows = fetch(self.limit, self.offset)
+        return rows
+
 
 class HouseholdScoped:
     """Filters of a household list: each names an owner or account of *this* household or is refused (400)."""
@@ -314,34 +324,45 @@ class HouseholdAccounts(HouseholdScoped, ListAPIView):
         return qs
 
 
-# -- open lots (the hot path: one page of lots valued at the latest close, built without field objects)
+# -- open lots (the hot path: one page of lots valued at the latest close, in plain SQL, without field objects)
 
 
 class LotFilter(AccountOwnerFilter):
     ticker = serializers.CharField(required=False, max_length=12, help_text="Only this security")
 
 
-def lot_out(view: selectors.LotView) -> dict:
-    """LotOut's fields for one LotView, formatted as LotOut formats them (tests keep the two equal).
+def open_lots_out(rows: list[OpenLotRow], quotes: dict[int, selectors.Quote], as_of: date) -> list[dict]:
+    """LotOut's fields for a page of open lots, valued as lots.selectors.lots_valued values them and formatted
+    as LotOut formats them (tests/reporting/test_api.py keeps them equal).
 
-    DRF builds a field object per value; for a page of 100 lots that is most of the request's time."""
-    lot, quote = view.lot, view.quote
-    return {
-        "id": lot.pk,
-        "account": lot.account_id,
-        "ticker": lot.security.ticker,
-        "quantity": _places(lot.quantity, 8),
-        "cost_basis": _places(lot.cost_basis, 2),
-        "wash_sale_adjustment": _places(lot.wash_sale_adjustment, 2),
-        "acquired_date": lot.acquired_date.isoformat(),
-        "holding_period_start": lot.holding_period_start.isoformat(),
-        "origin_transaction": lot.origin_id,
-        "price": _places(quote.close, 6) if quote else None,
-        "price_date": quote.date.isoformat() if quote else None,
-        "market_value": _places(view.market_value, 2),
-        "unrealized": _places(view.unrealized, 2),
-        "term": view.term,
-    }
+    DRF builds a field object per value; for a page of 100 lots that was most of the request's time. A
+    page has few securities and many lots bought the same day: their price and term are worked out once."""
+    prices = {pk: (q.close, _places(q.close, 6), q.date.isoformat()) for pk, q in quotes.items()}
+    terms: dict[date, str] = {}
+    out = []
+    for row in rows:
+        close, price, price_date = prices.get(row.security_id, (None, None, None))
+        value = to_cents(row.quantity * close) if close is not None else None
+        start = row.holding_period_start
+        if start not in terms:
+            terms[start] = holding_term(start, as_of)
+        out.append({
+            "id": row.id,
+            "account": row.account_id,
+            "ticker": row.ticker,
+            "quantity": _places(row.quantity, 8),
+            "cost_basis": _places(row.cost_basis, 2),
+            "wash_sale_adjustment": _places(row.wash_sale_adjustment, 2),
+            "acquired_date": row.acquired_date.isoformat(),
+            "holding_period_start": start.isoformat(),
+            "origin_transaction": row.origin_id,
+            "price": price,
+            "price_date": price_date,
+            "market_value": _places(value, 2),
+            "unrealized": _places(value - row.cost_basis, 2) if value is not None else None,
+            "term": terms[start],
+        })
+    return out
 
 
 _QUANTUM = {n: Decimal(1).scaleb(-n) for n in (2, 6, 8)}
@@ -353,31 +374,6 @@ def _places(value: Decimal | None, places: int) -> str | None:
     return f"{value.quantize(_QUANTUM[places]):f}"
 
 
-class LotRow(NamedTuple):
-    """The columns of a Lot that a page of open lots needs, read without building model instances (for
-    100 lots and their securities that is most of the request's time). selectors.lots_valued takes it as
-    it takes a Lot."""
-
-    id: int
-    account_id: int
-    security_id: int
-    ticker: str
-    quantity: Decimal
-    cost_basis: Decimal
-    wash_sale_adjustment: Decimal
-    acquired_date: date
-    holding_period_start: date
-    origin_id: int
-
-    @property
-    def pk(self) -> int:
-        return self.id
-
-    @property
-    def security(self) -> SimpleNamespace:
-        return SimpleNamespace(ticker=self.ticker)
-
-
 @extend_schema(tags=TAGS, parameters=[LotFilter])
 class HouseholdOpenLots(HouseholdScoped, ListAPIView):
     """Open lots, a page at a time in ledger order, each valued at the latest stored close with its term if
@@ -385,22 +381,27 @@ class HouseholdOpenLots(HouseholdScoped, ListAPIView):
 
     serializer_class = LotOut
     filter_class = LotFilter
+    filter_names = frozenset(LotFilter().fields)
 
     def get_queryset(self):
-        household = access_household(self.request.user, self.kwargs["household_id"])
-        values = self.filters(household)
+        # list() reads through reporting.selectors; the browsable API asks for a queryset it does not evaluate.
         from lots.models import Lot
 
-        qs = Lot.objects.filter(account__household=household).filter(_account_filter(values))
-        if "ticker" in values:
-            qs = qs.filter(security__ticker=values["ticker"].upper())
-        # Ledger order (id): a stable order the primary key serves without sorting every lot per page.
-        return qs.order_by("id").values_list(*(f if f != "ticker" else "security__ticker" for f in LotRow._fields))
+        return Lot.objects.none()
 
     def list(self, request, *args, **kwargs):
-        page = [LotRow(*row) for row in self.paginate_queryset(self.get_queryset())]
-        views = selectors.lots_valued(page, as_of=timezone.localdate())
-        return self.get_paginated_response([lot_out(v) for v in views])
+        household = access_household(request.user, self.kwargs["household_id"])
+        # Most calls page through every lot: no filter to validate (a serializer costs a few hundred µs).
+        values = self.filters(household) if self.filter_names.intersection(request.query_params) else {}
+
+        def fetch(limit: int, offset: int):
+            return open_lots_page(household.pk, account_id=values.get("account"), owner_id=values.get("owner"),
+                                  ticker=values["ticker"].upper() if "ticker" in values else None,
+                                  limit=limit, offset=offset)
+
+        rows = self.paginator.paginate_rows(request, fetch)
+        quotes = latest_closes(row.security_id for row in rows)
+        return self.get_paginated_response(open_lots_out(rows, quotes, timezone.localdate()))
 
 
 # -- transactions

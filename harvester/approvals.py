@@ -19,14 +19,14 @@ from decimal import ROUND_DOWN, Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Exists, Max, OuterRef, Q, Sum
+from django.db.models import Exists, Max, OuterRef, Q, Sum, prefetch_related_objects
 from django.http import Http404
 from django.utils import timezone
 
 from accounts.access import access_household, role_in
 from accounts.models import Household, Membership, Owner
 from harvester import notifications
-from harvester.audit import audit_record
+from harvester.audit import audit_record, client_ip
 from harvester.models import Approval, AuditEvent, Execution, HarvestProposal, ProposalComment
 from harvester.money import to_cents
 from harvester.policy import Approvers, Seat, account_approvers, policy_governing, policy_in_force
@@ -442,21 +442,78 @@ def proposal_submit(*, proposal: HarvestProposal, actor=None, request=None) -> H
     Called by the scans right after they create a proposal (actor None: the system)."""
     p = _lock(proposal.pk)
     _check_state(p, Status.PROPOSED)
-    if p.policy_id is None:
-        p.policy = policy_in_force(p.household_id)
-    policy = policy_governing(p)
-    if p.expires_at is None:
-        p.expires_at = timezone.now() + timedelta(days=policy.proposal_expiry_days)
-    p.save(update_fields=["policy", "expires_at", "updated_at"])
-    _transition(p, Status.AWAITING_APPROVAL, action="proposal.submit", actor=actor, request=request,
-                after={"expires_at": p.expires_at.isoformat(), "policy": policy.version or None})
-    approvers = proposal_approvers(p)
-    notifications.notify_awaiting(p, users=_users(approvers.user_ids), rule=approvers.rule)
-    if within_discretion(p):
-        advisors = Membership.objects.filter(household_id=p.household_id, role=Membership.Role.ADVISOR)
-        notifications.notify_awaiting(p, users=_users(advisors.values_list("user_id", flat=True)),
-                                      rule="Within your discretion: you may approve it alone.")
+    _submit_locked([p], actor=actor, request=request)
     return p
+
+
+@transaction.atomic
+def proposals_submit_many(*, proposal_ids, actor=None) -> list[HarvestProposal]:
+    """proposal_submit for a batch (the proposals one scan chunk created), in a fixed number of queries
+    plus one per proposal that has someone to notify: the same transition, audit event and notifications
+    for each. Proposals no longer 'proposed' (a second delivery of the task) are left alone."""
+    proposals = list(
+        HarvestProposal.objects.select_for_update(of=("self",))
+        .select_related("household", "account", "policy", "sell_security", "buy_security")
+        .filter(pk__in=list(proposal_ids), status=Status.PROPOSED)
+        .order_by("pk")
+    )
+    _submit_locked(proposals, actor=actor)
+    return proposals
+
+
+def _submit_locked(proposals: list[HarvestProposal], *, actor=None, request=None) -> None:
+    """Submit proposals the caller holds locked in state 'proposed' (inside transaction.atomic): bind the
+    policy in force, set the expiry, move to awaiting approval with its audit event, then notify each
+    account's approvers, and the advisors when the trade is within their discretion."""
+    if not proposals:
+        return
+    prefetch_related_objects([p.account for p in proposals], "owners__trustees")  # account_approvers reads them
+    now = timezone.now()
+    in_force: dict[int, object] = {}
+    events, bound = [], []
+    for p in proposals:
+        if p.policy_id is None or p.expires_at is None:  # scans set both: a proposal made elsewhere
+            bound.append(p)
+        if p.policy_id is None:
+            if p.household_id not in in_force:
+                in_force[p.household_id] = policy_in_force(p.household_id)
+            p.policy = in_force[p.household_id]
+        policy = policy_governing(p)
+        if p.expires_at is None:
+            p.expires_at = now + timedelta(days=policy.proposal_expiry_days)
+        before = {"status": p.status, "version": p.version}
+        p.status, p.updated_at = Status.AWAITING_APPROVAL, now
+        events.append(AuditEvent(  # what audit_record writes for _transition(p, AWAITING_APPROVAL, ...)
+            action="proposal.submit", actor=actor if (actor is not None and actor.is_authenticated) else None,
+            household=p.household, object_type=HarvestProposal.__name__, object_id=str(p.pk),
+            summary=f"{_describe(p)}: {before['status']} -> {p.status}"[:300], before=before,
+            after={"status": p.status, "version": p.version, "expires_at": p.expires_at.isoformat(),
+                   "policy": policy.version or None},
+            ip=client_ip(request),
+        ))
+    for p in bound:
+        HarvestProposal.objects.filter(pk=p.pk).update(policy=p.policy, expires_at=p.expires_at)
+    HarvestProposal.objects.filter(pk__in=[p.pk for p in proposals]).update(status=Status.AWAITING_APPROVAL,
+                                                                            updated_at=now)
+    AuditEvent.objects.bulk_create(events)
+    plans = [(p, proposal_approvers(p), within_discretion(p)) for p in proposals]
+    advisors: dict[int, set[int]] = {}
+    discretion = {p.household_id for p, _, within in plans if within}
+    if discretion:
+        rows = Membership.objects.filter(household_id__in=discretion, role=Membership.Role.ADVISOR)
+        for household_id, user_id in rows.values_list("household_id", "user_id"):
+            advisors.setdefault(household_id, set()).add(user_id)
+    wanted = {u for _, approvers, _ in plans for u in approvers.user_ids}.union(*advisors.values())
+    users = {user.pk: user for user in _users(wanted)} if wanted else {}
+
+    def active(ids) -> list:  # as _users(ids): active users in id order
+        return [users[i] for i in sorted(set(ids)) if i in users]
+
+    for p, approvers, within in plans:
+        notifications.notify_awaiting(p, users=active(approvers.user_ids), rule=approvers.rule)
+        if within:
+            notifications.notify_awaiting(p, users=active(advisors.get(p.household_id, ())),
+                                          rule="Within your discretion: you may approve it alone.")
 
 
 def proposal_approve(*, proposal: HarvestProposal, user, version, comment: str = "", request=None) -> HarvestProposal:

@@ -32,7 +32,8 @@ def audit_record(
         action=action,
         actor=actor if (actor is not None and actor.is_authenticated) else None,
         household=household,
-        object_type=type(obj).__name__ if obj is not None else "",
+        # __class__, not type(): request.user is a lazy proxy whose type() is SimpleLazyObject
+        object_type=obj.__class__.__name__ if obj is not None else "",
         object_id=str(obj.pk) if obj is not None else "",
         summary=summary[:300],
         before=before,

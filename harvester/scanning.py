@@ -16,19 +16,24 @@ never duplicates an open proposal. How it all fits: docs/scans.md.
 
 import calendar
 import dataclasses
+import decimal
+import gc
 import hashlib
 import json
 import logging
 from collections import Counter, defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
+import psycopg
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
-from django.db.models import Count, F, FilteredRelation, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, F, OuterRef, Subquery
 from django.utils import timezone
 
 from accounts.models import Account, Household, Owner, OwnerTaxProfile, TargetAllocation
@@ -38,6 +43,7 @@ from harvester.core.tax import TaxProfile
 from harvester.models import (
     OPEN_PROPOSAL_STATES,
     AuditEvent,
+    Execution,
     HarvestPolicy,
     HarvestProposal,
     HarvestScan,
@@ -50,6 +56,7 @@ from lots.models import (
     IdentityOverride,
     Lot,
     Price,
+    ReplacementChain,
     ReplacementChainEntry,
     ReplacementExclusion,
     ScheduledPurchase,
@@ -214,35 +221,132 @@ def _policies(household_ids: list[int], owner_counts: dict[int, int]) -> tuple[d
     return in_force, newest
 
 
+# ---- raw reads: a chunk's rows as tuples (thousands per query), never model instances
+
+_TABLE = {m.__name__: m._meta.db_table for m in (
+    Household, Owner, OwnerTaxProfile, Account, Lot, Transaction, Disposal, ScheduledPurchase, Security,
+    ReplacementChain, ReplacementChainEntry, ReplacementExclusion, IdentityOverride, TargetAllocation, Execution,
+    HarvestProposal)}
+_TABLE["AccountOwners"] = Account.owners.through._meta.db_table
+_TABLE["AssetClass"] = Security._meta.get_field("asset_class").related_model._meta.db_table
+
+
+def _sqlite_decimal(model, name: str):
+    """The ORM's reading of a decimal column on SQLite (a float there): 15 digits, the field's places."""
+    field = model._meta.get_field(name)
+    create = decimal.Context(prec=15).create_decimal_from_float
+    quantum = Decimal(1).scaleb(-field.decimal_places)
+    return lambda value: create(value).quantize(quantum, context=field.context)
+
+
+_SQLITE_SUM = decimal.Context(prec=15).create_decimal_from_float  # the ORM's Sum() of decimals on SQLite
+_DATE = date.fromisoformat  # SQLite returns dates as ISO strings to raw SQL
+
+
+def _fetch(sql: str, params, convert: tuple | None = None) -> list[tuple]:
+    """The rows of a raw query. PostgreSQL (psycopg) already gives Decimal, date and bool; on SQLite, the
+    embedded default, `convert` (one function or None per column) does what the ORM's converters do."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    if convert is None or connection.vendor == "postgresql":
+        return rows
+    return [tuple(value if f is None or value is None else f(value) for f, value in zip(convert, row, strict=True))
+            for row in rows]
+
+
+def _in_ids(column: str, ids: list[int]) -> tuple[str, list]:
+    """`column = ANY(%s)` with one array parameter on PostgreSQL (a chunk's ids, not hundreds of
+    placeholders to bind), given as the array's text, which psycopg sends as it is (a Python list it
+    would quote element by element); a literal IN list of integers on SQLite, the embedded default."""
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(CAST(%s AS bigint[]))", ["{" + ",".join(str(int(i)) for i in ids) + "}"]
+    return f"{column} IN ({', '.join(str(int(i)) for i in ids) or 'NULL'})", []  # SQLite: no arrays
+
+
 def _extras(household_ids: list[int]) -> list[tuple]:
     """Five small per-household lists in one round trip: household chains, exclusions, identity overrides,
     target allocation, and the buys of executed harvests (their lots may switch back)."""
-    from harvester.models import Execution
-    from lots.models import ReplacementChain
-
-    t = {m.__name__: m._meta.db_table for m in (ReplacementChain, ReplacementChainEntry, ReplacementExclusion,
-                                                IdentityOverride, TargetAllocation, Execution, HarvestProposal,
-                                                Security)}
-    t["AssetClass"] = "lots_assetclass"
+    t = _TABLE
+    where, params = _in_ids("", household_ids)
     sql = f"""
         SELECT 'chain', c.household_id, ac.code, s.ticker, e.position FROM {t['ReplacementChainEntry']} e
           JOIN {t['ReplacementChain']} c ON c.id = e.chain_id JOIN {t['AssetClass']} ac ON ac.id = c.asset_class_id
-          JOIN {t['Security']} s ON s.id = e.security_id WHERE c.household_id = ANY(%(ids)s)
+          JOIN {t['Security']} s ON s.id = e.security_id WHERE c.household_id {where}
         UNION ALL SELECT 'exclusion', x.household_id, s.ticker, '', 0 FROM {t['ReplacementExclusion']} x
-          JOIN {t['Security']} s ON s.id = x.security_id WHERE x.household_id = ANY(%(ids)s)
+          JOIN {t['Security']} s ON s.id = x.security_id WHERE x.household_id {where}
         UNION ALL SELECT 'override', o.household_id, s.ticker, o."group", 0 FROM {t['IdentityOverride']} o
-          JOIN {t['Security']} s ON s.id = o.security_id WHERE o.household_id = ANY(%(ids)s)
+          JOIN {t['Security']} s ON s.id = o.security_id WHERE o.household_id {where}
         UNION ALL SELECT 'target', a.household_id, ac.code, CAST(a.weight_percent AS TEXT), 0 FROM {t['TargetAllocation']} a
-          JOIN {t['AssetClass']} ac ON ac.id = a.asset_class_id WHERE a.household_id = ANY(%(ids)s)
+          JOIN {t['AssetClass']} ac ON ac.id = a.asset_class_id WHERE a.household_id {where}
         UNION ALL SELECT 'harvest_buy', p.household_id, CAST(x.buy_transaction_id AS TEXT), '', 0 FROM {t['Execution']} x
           JOIN {t['HarvestProposal']} p ON p.id = x.proposal_id
-          WHERE p.household_id = ANY(%(ids)s) AND x.buy_transaction_id IS NOT NULL
+          WHERE p.household_id {where} AND x.buy_transaction_id IS NOT NULL
         ORDER BY 1, 2, 5
     """  # noqa: S608 (table names from the models, values as parameters)
-    where, params = _in_ids("", household_ids)
-    with connection.cursor() as cursor:
-        cursor.execute(sql.replace(" = ANY(%(ids)s)", " " + where.strip()), params * sql.count("%(ids)s"))
-        return cursor.fetchall()
+    return _fetch(sql, params * 5)
+
+
+def _chunk_rows(ids: list[int], as_of: date) -> dict[str, list[tuple]]:
+    """Every per-household row of a chunk, in nine raw queries whatever the number of households (the
+    policies are the tenth, read through the ORM: the scan keeps them as HarvestPolicy instances)."""
+    t, year = _TABLE, as_of.year
+    window = (as_of - timedelta(days=WINDOW_DAYS), as_of + timedelta(days=WINDOW_DAYS))
+    in_chunk, ids_param = _in_ids("a.household_id", ids)
+    owner_in_chunk, _ = _in_ids("o.household_id", ids)
+    profile_money = tuple(_sqlite_decimal(OwnerTaxProfile, name) for name in (
+        "ordinary_income", "state_rate", "outside_short_term_gains", "outside_long_term_gains",
+        "carryforward_short_term", "carryforward_long_term"))
+    lot_qty, lot_basis = _sqlite_decimal(Lot, "quantity"), _sqlite_decimal(Lot, "cost_basis")
+    household_in_chunk, _ = _in_ids("h.id", ids)
+    # Table names come from the models; values are parameters (or checked integers on SQLite).
+    return {
+        "names": _fetch(f"SELECT h.id, h.name FROM {t['Household']} h WHERE {household_in_chunk}", ids_param),
+        "owners": _fetch(f"""
+            SELECT o.id, o.household_id, o.name, o.taxpayer_unit_id, p.filing_status, p.ordinary_income, p.state_rate,
+                   p.outside_short_term_gains, p.outside_long_term_gains, p.carryforward_short_term,
+                   p.carryforward_long_term
+            FROM {t['Owner']} o LEFT JOIN {t['OwnerTaxProfile']} p ON p.owner_id = o.id AND p.year = %s
+            WHERE {owner_in_chunk}""", [year, *ids_param],
+            (None, None, None, None, None, *profile_money)),
+        "accounts": _fetch(f"""
+            SELECT a.id, a.household_id, a.name, a.kind, ao.owner_id FROM {t['Account']} a
+            LEFT JOIN {t['AccountOwners']} ao ON ao.account_id = a.id WHERE {in_chunk}""", ids_param),
+        "realized": _fetch(f"""
+            SELECT d.account_id, d.term, SUM(d.gain_loss) FROM {t['Disposal']} d
+            JOIN {t['Account']} a ON a.id = d.account_id
+            WHERE {in_chunk} AND d.tax_year = %s AND d.reportable = %s GROUP BY d.account_id, d.term""",
+            [*ids_param, year, True], (None, None, _SQLITE_SUM)),
+        # The one query that grows with the data. Its rows are in HeldLot's field order (from_harvest is
+        # set afterwards for the few lots bought by an executed harvest); the lot id is its buy trade and
+        # piece, stable across ledger recomputes (Lot pks are not).
+        "lots": _fetch(f"""
+            SELECT CAST(l.origin_id AS TEXT) || '.' || CAST(l.piece AS TEXT), CAST(l.account_id AS TEXT), s.ticker,
+                   l.quantity, l.cost_basis, l.acquired_date, l.holding_period_start, CAST(l.origin_id AS TEXT), FALSE
+            FROM {t['Lot']} l JOIN {t['Account']} a ON a.id = l.account_id JOIN {t['Security']} s ON s.id = l.security_id
+            WHERE {in_chunk}""", ids_param,
+            (None, None, None, lot_qty, lot_basis, _DATE, _DATE, None, bool)),
+        "acquisitions": _fetch(f"""
+            SELECT x.id, x.account_id, x.security_id, x.trade_date, x.quantity FROM {t['Transaction']} x
+            JOIN {t['Account']} a ON a.id = x.account_id
+            WHERE {in_chunk} AND x.action IN (%s, %s, %s) AND x.trade_date >= %s AND x.trade_date <= %s
+            ORDER BY x.trade_date, x.seq, x.id""", [*ids_param, *ACQUISITIONS, *window],
+            (None, None, None, _DATE, _sqlite_decimal(Transaction, "quantity"))),
+        "loss_sales": _fetch(f"""
+            SELECT d.sale_id, d.account_id, d.security_id, d.date_sold, d.quantity, d.gain_loss FROM {t['Disposal']} d
+            JOIN {t['Account']} a ON a.id = d.account_id
+            WHERE {in_chunk} AND d.reportable = %s AND d.gain_loss < 0 AND d.date_sold >= %s AND d.date_sold <= %s
+            ORDER BY d.date_sold, d.sale_id, d.id""", [*ids_param, True, window[0], as_of],
+            (None, None, None, _DATE, _sqlite_decimal(Disposal, "quantity"), _sqlite_decimal(Disposal, "gain_loss"))),
+        "scheduled": _fetch(f"""
+            SELECT sp.id, sp.account_id, sp.security_id, sp.kind, sp.frequency, sp.start_date, sp.end_date,
+                   sp.paused_until, ac.code
+            FROM {t['ScheduledPurchase']} sp JOIN {t['Account']} a ON a.id = sp.account_id
+            JOIN {t['Security']} s ON s.id = sp.security_id LEFT JOIN {t['AssetClass']} ac ON ac.id = s.asset_class_id
+            WHERE {in_chunk} AND sp.active = %s ORDER BY a.household_id, a.name, s.ticker, sp.id""",
+            [*ids_param, True], (None, None, None, None, None, _DATE, _DATE, _DATE, None)),
+        "extras": _extras(ids),
+    }
 
 
 def households_snapshots(household_ids, *, as_of: date, cache_key=None) -> dict[int, ScanInput]:
@@ -258,65 +362,45 @@ def households_snapshots(household_ids, *, as_of: date, cache_key=None) -> dict[
     exclusions, and the target allocation.
     """
     ids = sorted({int(h) for h in household_ids})
-    names = dict(Household.objects.filter(pk__in=ids).values_list("pk", "name"))
-    ids = [h for h in ids if h in names]
     shared = _shared(as_of, cache_key)
+    rows = _chunk_rows(ids, as_of)
+    names = dict(rows["names"])
+    ids = [h for h in ids if h in names]
     ticker = shared.tickers
     security_ids = {t: pk for pk, t in ticker.items()}
-    window = (as_of - timedelta(days=WINDOW_DAYS), as_of + timedelta(days=WINDOW_DAYS))
 
-    owners = list(
-        Owner.objects.filter(household_id__in=ids)
-        .annotate(p=FilteredRelation("tax_profiles", condition=Q(tax_profiles__year=as_of.year)))
-        .values_list("pk", "household_id", "name", "taxpayer_unit_id", "p__filing_status", "p__ordinary_income",
-                     "p__state_rate", "p__outside_short_term_gains", "p__outside_long_term_gains",
-                     "p__carryforward_short_term", "p__carryforward_long_term")
-    )
-    owner_counts = Counter(row[1] for row in owners)
-    in_force, newest = _policies(ids, owner_counts)
-    account_rows = list(Account.objects.filter(household_id__in=ids).values_list("pk", "household_id", "name", "kind",
-                                                                                 "owners"))
-    account_household = {row[0]: row[1] for row in account_rows}
-    realized = {
-        (account_id, term): total
-        for account_id, term, total in Disposal.objects.filter(
-            account__household_id__in=ids, tax_year=as_of.year, reportable=True
-        ).values("account_id", "term").annotate(total=Sum("gain_loss")).values_list("account_id", "term", "total")
-    }
+    owners = rows["owners"]
+    in_force, newest = _policies(ids, Counter(row[1] for row in owners))
+    account_household = {row[0]: row[1] for row in rows["accounts"]}
+    realized = {(account_id, term): total for account_id, term, total in rows["realized"]}
     extras = defaultdict(list)
-    for kind, household_id, a, b, _position in _extras(ids):
+    for kind, household_id, a, b, _position in rows["extras"]:
         extras[kind, household_id].append((a, b))
-    harvest_buys = {int(a) for h in ids for a, _ in extras.get(("harvest_buy", h), ())}
 
     lots: dict[int, list] = defaultdict(list)
-    held_lot = core.HeldLot
-    account_key = {pk: (lots[h].append, str(pk)) for pk, h in account_household.items()}  # per lot: no lookups
-    for account_id, security_id, origin_id, piece, quantity, basis, acquired, holding_start in _lot_rows(ids):
-        add, account = account_key[account_id]
-        origin = str(origin_id)
-        # The lot id is its buy trade and piece: stable across ledger recomputes (Lot pks are not).
-        add(held_lot(f"{origin}.{piece}", account, ticker[security_id], quantity, basis, acquired, holding_start,
-                     origin, origin_id in harvest_buys))
+    add_to = {str(pk): lots[h].append for pk, h in account_household.items()}
+    make = core.HeldLot._make
+    for row in rows["lots"]:
+        add_to[row[1]](make(row))
+    harvest_buys = {a for (kind, _), values in extras.items() if kind == "harvest_buy" for a, _ in values}
+    if harvest_buys:  # bought as a harvest's replacement: a switch-back candidate
+        for household_id, held in lots.items():
+            lots[household_id] = [lot._replace(from_harvest=True) if lot.origin in harvest_buys else lot
+                                  for lot in held]
     acquisitions: dict[int, list] = defaultdict(list)
-    for pk, account_id, security_id, day, quantity in Transaction.objects.filter(
-        account__household_id__in=ids, action__in=ACQUISITIONS, trade_date__gte=window[0], trade_date__lte=window[1]
-    ).values_list("pk", "account_id", "security_id", "trade_date", "quantity"):
+    for pk, account_id, security_id, day, quantity in rows["acquisitions"]:
         acquisitions[account_household[account_id]].append(
             core.Acquisition(str(account_id), ticker[security_id], day, quantity, str(pk))
         )
     loss_sales: dict[int, list] = defaultdict(list)
-    for sale_id, account_id, security_id, day, quantity, gain_loss in Disposal.objects.filter(
-        account__household_id__in=ids, reportable=True, gain_loss__lt=0, date_sold__gte=window[0], date_sold__lte=as_of
-    ).values_list("sale_id", "account_id", "security_id", "date_sold", "quantity", "gain_loss"):
+    for sale_id, account_id, security_id, day, quantity, gain_loss in rows["loss_sales"]:
         loss_sales[account_household[account_id]].append(
             core.LossSale(str(account_id), ticker[security_id], day, quantity, -gain_loss, str(sale_id))
         )
     scheduled: dict[int, list] = defaultdict(list)
-    for pk, account_id, security_id, kind, *spec in ScheduledPurchase.objects.filter(
-        account__household_id__in=ids, active=True
-    ).values_list("pk", "account_id", "security_id", "kind", "frequency", "start_date", "end_date", "paused_until",
-                  "security__asset_class__code"):
-        for day in scheduled_dates(_schedule_spec(kind, *spec), as_of, window[1]):
+    until = as_of + timedelta(days=WINDOW_DAYS)
+    for pk, account_id, security_id, kind, *spec in rows["scheduled"]:
+        for day in _schedule_dates(kind, *spec, as_of, until):
             scheduled[account_household[account_id]].append(
                 core.ScheduledBuy(str(account_id), ticker[security_id], day, kind, str(pk))
             )
@@ -324,17 +408,17 @@ def households_snapshots(household_ids, *, as_of: date, cache_key=None) -> dict[
     owners_of, accounts_of = defaultdict(list), defaultdict(list)
     for row in owners:
         owners_of[row[1]].append(row)
-    for row in account_rows:
+    for row in rows["accounts"]:
         accounts_of[row[1]].append(row)
     result = {}
     for household_id in ids:
-        identity = dict(shared.identity)
-        identity.update(extras.get(("override", household_id), ()))
-        chains = dict(shared.default_chains)
+        overrides = extras.get(("override", household_id))
+        identity = {**shared.identity, **dict(overrides)} if overrides else shared.identity
         own_chains = defaultdict(list)
         for asset_class, chain_ticker in extras.get(("chain", household_id), ()):
             own_chains[asset_class].append(chain_ticker)
-        chains.update((k, tuple(v)) for k, v in own_chains.items())
+        chains = {**shared.default_chains, **{k: tuple(v) for k, v in own_chains.items()}} if own_chains else (
+            shared.default_chains)
         policy = in_force.get(household_id)
         problem = "" if policy is not None else _no_policy_words(newest.get(household_id))
         try:
@@ -362,31 +446,13 @@ def households_snapshots(household_ids, *, as_of: date, cache_key=None) -> dict[
     return result
 
 
-def _in_ids(column: str, ids: list[int]) -> tuple[str, list]:
-    """`column = ANY(%s)` with one array parameter on PostgreSQL (a chunk's ids, not hundreds of
-    placeholders to bind); a literal IN list of integers on SQLite, the embedded default."""
-    if connection.vendor == "postgresql":
-        return f"{column} = ANY(%s)", [list(ids)]
-    return f"{column} IN ({', '.join(str(int(i)) for i in ids) or 'NULL'})", []  # SQLite: no arrays
-
-
-def _lot_rows(household_ids: list[int]) -> list[tuple]:
-    """Every open lot of the households: the one query that grows with the data, so plain SQL (a quarter
-    less CPU than the ORM's values_list for the same rows). SQLite stores decimals as floats, so there
-    the ORM converts them back to exact Decimals."""
-    if connection.vendor != "postgresql":
-        return list(Lot.objects.filter(account__household_id__in=household_ids).values_list(
-            "account_id", "security_id", "origin_id", "piece", "quantity", "cost_basis", "acquired_date",
-            "holding_period_start"))
-    where, params = _in_ids("a.household_id", household_ids)
-    sql = f"""
-        SELECT l.account_id, l.security_id, l.origin_id, l.piece, l.quantity, l.cost_basis, l.acquired_date,
-               l.holding_period_start
-        FROM {Lot._meta.db_table} l JOIN {Account._meta.db_table} a ON a.id = l.account_id WHERE {where}
-    """  # noqa: S608 (table names from the models; ids as a parameter or checked integers)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
+@lru_cache(maxsize=4096)
+def _schedule_dates(kind, frequency, start_date, end_date, paused_until, asset_class, start: date,
+                    end: date) -> tuple[date, ...]:
+    """scheduled_dates of one schedule's terms, cached: households' schedules share terms (monthly on the
+    1st, ...) and the dates depend on nothing else."""
+    return tuple(scheduled_dates(_schedule_spec(kind, frequency, start_date, end_date, paused_until, asset_class),
+                                 start, end))
 
 
 def household_snapshot(household, *, as_of: date) -> core.HouseholdSnapshot:
@@ -518,7 +584,63 @@ def _audit_many(events: list[AuditEvent]) -> None:
         return
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit events must be written inside transaction.atomic() with the change they record")
-    AuditEvent.objects.bulk_create(events, batch_size=1000)
+    if connection.vendor != "postgresql":
+        AuditEvent.objects.bulk_create(events, batch_size=1000)
+        return
+    now = timezone.now()
+    _pg_insert(AuditEvent._meta.db_table, _AUDIT_COLUMNS, [
+        (e.household_id, e.actor_id, e.at or now, e.ip, e.action, e.object_type, e.object_id, e.summary,
+         _json_or_null(e.before), _json_or_null(e.after)) for e in events
+    ])
+
+
+# PostgreSQL writes of a chunk: one statement per table, every column one array parameter sent in binary
+# through a server-side-binding cursor. Django's bulk_create sends the same arrays through its client-side
+# cursor, which quotes each element of each array with a regular expression in Python: for a chunk's
+# proposals (kilobytes of JSON each) that cost more than scanning them.
+_AUDIT_COLUMNS = (("household_id", "bigint"), ("actor_id", "bigint"), ("at", "timestamptz"), ("ip", "inet"),
+                  ("action", "text"), ("object_type", "text"), ("object_id", "text"), ("summary", "text"),
+                  ("before", "jsonb"), ("after", "jsonb"))
+_FIGURE_TYPES = {"lots": "jsonb", "sell_quantity": "numeric", "price": "numeric", "price_date": "date",
+                 "proceeds": "numeric", "cost_basis": "numeric", "loss_short_term": "numeric",
+                 "loss_long_term": "numeric", "tax_value": "numeric", "trading_cost": "numeric",
+                 "buy_amount": "numeric", "checks": "jsonb", "required_actions": "jsonb", "explanation": "jsonb"}
+_PROPOSAL_COLUMNS = (("household_id", "bigint"), ("scan_id", "bigint"), ("policy_id", "bigint"), ("kind", "text"),
+                     ("status", "text"), ("version", "integer"), ("fingerprint", "text"), ("account_id", "bigint"),
+                     ("sell_security_id", "bigint"), ("buy_security_id", "bigint"),
+                     *((name, _FIGURE_TYPES[name]) for name in FIGURE_FIELDS), ("status_reason", "text"),
+                     ("expires_at", "timestamptz"), ("created_at", "timestamptz"), ("updated_at", "timestamptz"))
+
+
+def _json_or_null(value) -> str | None:
+    return None if value is None else json.dumps(value)  # a JSONField's None is SQL NULL, not JSON null
+
+
+def _pg_arrays(columns, rows) -> tuple[str, str, list]:
+    """(column list, SELECT list, parameters) of `rows` read through unnest(): JSON travels as text and
+    is cast per element, every other column as an array of its own type."""
+    names = ", ".join(name for name, _ in columns)
+    arrays = ", ".join(f"%b::{'text' if kind == 'jsonb' else kind}[]" for _, kind in columns)
+    select = ", ".join(f"v.{name}::jsonb AS {name}" if kind == "jsonb" else f"v.{name}" for name, kind in columns)
+    return names, f"SELECT {select} FROM unnest({arrays}) AS v({names})", [list(c) for c in zip(*rows, strict=True)]
+
+
+def _pg_insert(table: str, columns, rows: list[tuple], returning: str = "") -> list[tuple]:
+    """INSERT `rows` (tuples in the order of `columns`: (name, PostgreSQL type)) in one statement."""
+    names, select, params = _pg_arrays(columns, rows)
+    sql = f"INSERT INTO {table} ({names}) {select}" + (f" RETURNING {returning}" if returning else "")
+    with psycopg.Cursor(connection.connection) as cursor:  # the connection and transaction Django holds
+        cursor.execute(sql, params, prepare=False)  # not prepared: safe behind a transaction-mode pooler
+        return cursor.fetchall() if returning else []
+
+
+def _pg_update(table: str, columns, rows: list[tuple]) -> None:
+    """UPDATE the rows whose id is the first column of each of `rows` to the other columns' values."""
+    names, select, params = _pg_arrays(columns, rows)
+    assignments = ", ".join(f"{name} = u.{name}" for name, _ in columns[1:])
+    with psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(f"UPDATE {table} t SET {assignments} FROM ({select}) u WHERE t.id = u.id", params,
+                       prepare=False)
 
 
 def _event(action: str, household_id: int, pk: int, summary: str, **states) -> AuditEvent:
@@ -574,8 +696,7 @@ def _proposals_write_many(*, scan: HarvestScan, batch) -> dict[int, WriteSummary
             values = _fields(p, inputs.security_ids)
             row = existing.get(values["fingerprint"])
             if row is None:
-                to_create.append(HarvestProposal(household_id=inputs.household_id, scan=scan, policy=inputs.policy,
-                                                 status=Status.PROPOSED, expires_at=now + expiry, **values))
+                to_create.append((inputs.household_id, inputs.policy, values, now + expiry))
                 continue
             pk, _, fingerprint, _, version, _, _, digest, decision, _ = row
             seen.add(fingerprint)
@@ -583,9 +704,7 @@ def _proposals_write_many(*, scan: HarvestScan, batch) -> dict[int, WriteSummary
                 summary.kept.append(pk)
                 continue
             changed = decision != values["explanation"]["decision"]
-            update = HarvestProposal(pk=pk, version=version + changed, updated_at=now,
-                                     **{name: values[name] for name in FIGURE_FIELDS})
-            to_update.append(update)
+            to_update.append((pk, version + changed, values))
             if changed:
                 summary.revised.append(pk)
                 revised.append((inputs.household_id, pk, version, values))
@@ -605,21 +724,56 @@ def _proposals_write_many(*, scan: HarvestScan, batch) -> dict[int, WriteSummary
                                  "required_actions": values["required_actions"], "scan": scan.pk})
                    for h, pk, v, values in revised]
     if to_update:
-        HarvestProposal.objects.bulk_update(to_update, [*FIGURE_FIELDS, "version", "updated_at"], batch_size=500)
+        _proposals_refresh(to_update, now=now)
     if to_create:
-        HarvestProposal.objects.bulk_create(to_create, batch_size=500)
-        for row in to_create:
-            summaries[row.household_id].created.append(row.pk)
+        for (household_id, _, values, expires_at), pk in zip(to_create, _proposals_create(scan, to_create, now=now),
+                                                             strict=True):
+            summaries[household_id].created.append(pk)
             events.append(_event(
-                "proposal.create", row.household_id, row.pk, f"Scan #{scan.pk} proposed: {_describe(row.__dict__, tickers)}",
-                after={"status": row.status, "version": row.version, "fingerprint": row.fingerprint, "scan": scan.pk,
-                       "tax_value": str(row.tax_value), "expires_at": row.expires_at.isoformat()},
+                "proposal.create", household_id, pk, f"Scan #{scan.pk} proposed: {_describe(values, tickers)}",
+                after={"status": Status.PROPOSED, "version": 1, "fingerprint": values["fingerprint"], "scan": scan.pk,
+                       "tax_value": str(values["tax_value"]), "expires_at": expires_at.isoformat()},
             ))
     _audit_many(events)
     for row, reason in to_supersede:
         if _supersede(row, reason, now=now):
             summaries[row[1]].superseded.append(row[0])
     return summaries
+
+
+def _proposals_create(scan: HarvestScan, rows: list[tuple], *, now) -> list[int]:
+    """Insert new proposals, `rows` of (household id, policy, field values, expires_at), status proposed,
+    version 1; their pks in the same order."""
+    if connection.vendor != "postgresql":
+        created = [HarvestProposal(household_id=h, scan=scan, policy=policy, status=Status.PROPOSED, expires_at=expires,
+                                   **values) for h, policy, values, expires in rows]
+        HarvestProposal.objects.bulk_create(created, batch_size=500)
+        return [p.pk for p in created]
+    inserted = _pg_insert(HarvestProposal._meta.db_table, _PROPOSAL_COLUMNS, [
+        (h, scan.pk, policy.pk if policy is not None else None, v["kind"], Status.PROPOSED.value, 1, v["fingerprint"],
+         v["account_id"], v["sell_security_id"], v["buy_security_id"], *_figures(v), "", expires, now, now)
+        for h, policy, v, expires in rows
+    ], returning="id, household_id, fingerprint")
+    pk_of = {(h, fingerprint): pk for pk, h, fingerprint in inserted}  # one open proposal per fingerprint
+    return [pk_of[h, v["fingerprint"]] for h, _, v, _ in rows]
+
+
+def _proposals_refresh(rows: list[tuple], *, now) -> None:
+    """Write new figures (and version) of kept proposals, `rows` of (pk, version, field values)."""
+    if connection.vendor != "postgresql":
+        HarvestProposal.objects.bulk_update(
+            [HarvestProposal(pk=pk, version=version, updated_at=now, **{n: values[n] for n in FIGURE_FIELDS})
+             for pk, version, values in rows], [*FIGURE_FIELDS, "version", "updated_at"], batch_size=500)
+        return
+    columns = (("id", "bigint"), *((n, _FIGURE_TYPES[n]) for n in FIGURE_FIELDS), ("version", "integer"),
+               ("updated_at", "timestamptz"))
+    _pg_update(HarvestProposal._meta.db_table, columns,
+               [(pk, *_figures(values), version, now) for pk, version, values in rows])
+
+
+def _figures(values: dict) -> list:
+    """The FIGURE_FIELDS of a proposal as the PostgreSQL writes send them (JSON as text)."""
+    return [json.dumps(values[n]) if _FIGURE_TYPES[n] == "jsonb" else values[n] for n in FIGURE_FIELDS]
 
 
 def _supersede_reason(scan: HarvestScan, row: tuple, skipped: dict) -> str:
@@ -761,7 +915,8 @@ def scan_run_chunk(*, chunk_id: int) -> dict:
     if attempt is None:
         return {"chunk_id": chunk_id, "claimed": False}
     try:
-        return _chunk_complete(chunk_id=chunk_id, attempt=attempt)
+        with gc_paused():
+            return _chunk_complete(chunk_id=chunk_id, attempt=attempt)
     except ChunkLost:
         log.warning("scan chunk %s attempt %s was re-queued while it ran; its work was rolled back", chunk_id, attempt)
         return {"chunk_id": chunk_id, "claimed": True, "lost": True}
@@ -772,6 +927,21 @@ def scan_run_chunk(*, chunk_id: int) -> dict:
         log.exception("scan chunk %s failed", chunk_id)
         scan_chunk_fail(chunk_id=chunk_id, error=f"{type(exc).__name__}: {exc}")
         raise
+
+
+@contextmanager
+def gc_paused():
+    """Hold off Python's cyclic garbage collector while a chunk runs. A chunk allocates a few million
+    small objects (rows, lots, Decimals, proposals), and each time their count passes a threshold the
+    collector walks the live ones again: a third of the chunk's time, for nothing, since what the scan
+    builds has no reference cycles and is freed by reference counting when the chunk ends."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _chunk_release(*, chunk_id: int, attempt: int) -> None:
@@ -839,8 +1009,10 @@ def _scan_add(*, scan_id: int, households: int, created: int = 0, superseded: in
     """Add a finished chunk to its scan (F() counters) and finish the scan after its last chunk.
 
     The scan row is locked first, so of two last chunks finishing together the second waits, then sees
-    the first one's chunk done and finishes the scan. Caller is inside transaction.atomic."""
-    scan = HarvestScan.objects.select_for_update().get(pk=scan_id)
+    the first one's chunk done and finishes the scan. The lock is FOR NO KEY UPDATE (only counters
+    change): the foreign key checks of the proposals and chunks other workers are committing take FOR
+    KEY SHARE on the same row, which FOR UPDATE would make wait. Caller is inside transaction.atomic."""
+    scan = HarvestScan.objects.select_for_update(no_key=True).get(pk=scan_id)
     fields = {
         "households_done": F("households_done") + households,
         "proposals_created": F("proposals_created") + created,
@@ -923,18 +1095,15 @@ def scan_reap_stalled(*, older_than: int | None = None, now: datetime | None = N
 
 
 def proposals_submit(*, proposal_ids) -> dict:
-    """Hand each new proposal still 'proposed' to harvester.approvals.proposal_submit (approvers, email
-    and in-app notifications, audit). Until that module exists the proposals stay 'proposed'."""
+    """Hand the new proposals still 'proposed' to the approvals flow (approvers, email and in-app
+    notifications, audit), all of a chunk's at once (harvester.approvals.proposals_submit_many). Until that
+    module exists the proposals stay 'proposed'."""
     try:
-        from harvester.approvals import proposal_submit
+        from harvester.approvals import proposals_submit_many
     except ImportError:
         log.warning("harvester.approvals is missing: %d proposals stay 'proposed'", len(proposal_ids))
         return {"submitted": 0, "waiting": len(proposal_ids)}
-    submitted = 0
-    for proposal in HarvestProposal.objects.filter(pk__in=proposal_ids, status=Status.PROPOSED).order_by("pk"):
-        proposal_submit(proposal=proposal, actor=None)
-        submitted += 1
-    return {"submitted": submitted, "waiting": 0}
+    return {"submitted": len(proposals_submit_many(proposal_ids=proposal_ids, actor=None)), "waiting": 0}
 
 
 # ---- re-check: does an open proposal still hold? (at each approval and at execution)

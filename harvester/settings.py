@@ -6,6 +6,7 @@ select PostgreSQL and real Celery workers. See README.md "Configuration" for eve
 """
 
 import sys
+from datetime import timedelta as _timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -52,6 +53,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "axes",
     "accounts",
     "lots",
     "harvester",
@@ -59,6 +61,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "harvester.headers.SecurityHeadersMiddleware",  # before WhiteNoise, so static files get the headers too
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -68,6 +71,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "accounts.middleware.SessionExpiryMiddleware",
+    "accounts.middleware.SecondFactorMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks: it turns a lockout into its page
 ]
 
 ROOT_URLCONF = "harvester.urls"
@@ -134,17 +140,53 @@ STORAGES = {
     },
 }
 
-# Security defaults for production; DEBUG relaxes only what a plain-HTTP laptop needs.
+# Security defaults (docs/security.md). Production is HTTPS-only without any variable set; DEBUG (and the
+# test suite) relaxes only what a plain-HTTP laptop needs. The response headers Django has no setting for
+# (Content-Security-Policy, Permissions-Policy, ...) come from harvester/headers.py.
+_HTTPS_ONLY = not (DEBUG or TESTING)
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not (DEBUG or TESTING))
-CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not (DEBUG or TESTING))
-SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
-SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0, maximum=63072000)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", _HTTPS_ONLY)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", _HTTPS_ONLY)
+# "__Host-" cookies are refused by browsers unless Secure, host-only and Path=/: no subdomain can set them.
+SESSION_COOKIE_NAME = "__Host-sessionid" if SESSION_COOKIE_SECURE else "sessionid"
+CSRF_COOKIE_NAME = "__Host-csrftoken" if CSRF_COOKIE_SECURE else "csrftoken"
+# Behind a proxy that terminates TLS, BEHIND_TLS_PROXY=1 makes Django trust its X-Forwarded-Proto, so the
+# redirect and HSTS know the request was HTTPS. SECURE_SSL_REDIRECT=0 only when the proxy redirects itself.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", _HTTPS_ONLY)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 86400 if _HTTPS_ONLY else 0, maximum=63072000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+# Preloading is a commitment about the whole registrable domain that its owner makes at hstspreload.org;
+# an application should not make it for them. Opting out is what check --deploy's W021 reports.
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600, maximum=30 * 86400)
+# Sessions end 8 hours after login (SESSION_COOKIE_AGE) or after 30 idle minutes (SESSION_IDLE_TIMEOUT),
+# whichever comes first: accounts/middleware.py SessionExpiryMiddleware.
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600, minimum=300, maximum=30 * 86400)
+SESSION_IDLE_TIMEOUT = env_int("SESSION_IDLE_TIMEOUT", 30 * 60, minimum=60, maximum=SESSION_COOKIE_AGE)
+
+# Login: a password, then for anyone with a second factor (and always for advisors and staff) a TOTP code
+# or a backup code (accounts/mfa.py). Five wrong passwords or codes for one username from one address lock
+# that pair out for 15 minutes (django-axes; accounts/lockout.py audits each lockout).
+AUTHENTICATION_BACKENDS = [
+    "accounts.lockout.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1, maximum=100)
+AXES_COOLOFF_TIME = _timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1, maximum=24 * 60))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = False  # accounts/lockout.py clears the count once the whole login (code included) succeeds
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "harvester.audit.client_ip"  # the address the audit log records, by one rule
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code", "confirm", "old_password", "new_password1",
+                             "new_password2"]
+OTP_TOTP_ISSUER = "Harvester"
+OTP_TOTP_THROTTLE_FACTOR = 1  # after n wrong codes in a row, the next is refused for 2^(n-1) seconds
+OTP_STATIC_THROTTLE_FACTOR = 1
 
 # Email: console in development, SMTP when EMAIL_HOST is set.
 EMAIL_HOST = env_str("EMAIL_HOST") or ""
@@ -195,14 +237,27 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
 }
 
+# Every record ends at the root handler, whose filter redacts secrets (harvester/logredact.py): Django's
+# own loggers lose their default handlers and propagate there, and Celery workers keep this configuration
+# instead of replacing the root handler with theirs.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"redact_secrets": {"()": "harvester.logredact.RedactSecretsFilter"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["redact_secrets"], "formatter": "plain"},
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL") or "INFO"},
-    # ofxtools logs every element it converts at INFO.
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "ofxtools": {"level": "WARNING"}},
+    "loggers": {
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.db.backends": {"level": "WARNING"},
+        "ofxtools": {"level": "WARNING"},  # it logs every element it converts at INFO
+        "axes": {"level": "WARNING"},  # failures and lockouts; its INFO lines repeat the AccessLog table
+    },
 }
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # Harvest scans (docs/scans.md): households per chunk of a firm-wide scan, the daily scan after market
 # close (New York time whatever TIME_ZONE says), and when a chunk left 'running' counts as lost: later than
@@ -282,3 +337,15 @@ CELERY_BEAT_SCHEDULE.update(
 
 # Onboarding (docs/importing.md): a close older than this many NYSE trading days is stale (lots/prices.py).
 PRICE_STALE_TRADING_DAYS = env_int("PRICE_STALE_TRADING_DAYS", 3, minimum=0, maximum=60)
+
+# Operations (docs/operations.md): a reused database connection is checked before a request uses it, so
+# the site recovers by itself after PostgreSQL restarts; a request that meets an unavailable database
+# answers a short 503 (JSON under /api/) instead of a 500 (harvester/db_errors.py, right after
+# SecurityMiddleware, so every middleware that may query is inside it). STATIC_ROOT in the environment
+# moves the collected static files (the fault drill collects into its scratch directory).
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env_bool("DB_CONN_HEALTH_CHECKS", True)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "harvester.db_errors.DatabaseUnavailableMiddleware"
+)
+if env_str("STATIC_ROOT"):
+    STATIC_ROOT = Path(env_str("STATIC_ROOT"))

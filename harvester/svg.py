@@ -154,7 +154,7 @@ def bar_chart(
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img" class="chart" id="{cid}" '
         f'viewBox="0 0 {layout.width:.0f} {layout.height + 24 * ((len(series) + len(lines) + 2) // 3):.0f}" '
-        f'preserveAspectRatio="xMinYMin meet" style="width:100%;height:auto;max-width:{layout.width:.0f}px" aria-labelledby="{cid}-title {cid}-desc" '
+        f'preserveAspectRatio="xMinYMin meet" width="{layout.width:.0f}" aria-labelledby="{cid}-title {cid}-desc" '
         f'font-family="system-ui, sans-serif" font-size="11">',
         f'<title id="{cid}-title">{escape(title)}</title>',
         f'<desc id="{cid}-desc">{escape(description)}</desc>',

@@ -17,10 +17,12 @@ otherwise its rows are refused with the reason and the advisor can add it in the
 import gc
 import hashlib
 from collections import defaultdict
+from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from itertools import count, islice
 
 from django.db import connection, transaction
 from django.db.models import Count, Max
@@ -42,7 +44,7 @@ from lots.importers import (
     decode_upload,
     parse_file,
 )
-from lots.importers.base import plain
+from lots.importers.base import ZERO, plain
 from lots.ledger import ledger_recompute_on_commit
 from lots.models import AssetClass, ImportBatch, Security, Transaction
 
@@ -93,25 +95,24 @@ class ImportOptions:
         )
 
 
-@dataclass(slots=True)
-class PlannedRow:
-    record: Record
-    fingerprint: str
-    ticker: str
-    seq: int = 0
-    link_index: int | None = None  # relieves the lot of planned row n (closed lots, generic lot_id)
-    link_existing: int | None = None  # relieves the lot of this existing transaction
-
-
 @dataclass
 class Plan:
-    """What an import would do. Read-only: building it writes nothing."""
+    """What an import would do. Read-only: building it writes nothing.
+
+    The transactions to create are planned rows 0..n-1, kept as columns (a file of 100,000 rows makes no
+    object per row besides its record): records[k], fingerprints[k], seqs[k], and for a sale of a
+    specific lot, lot_of[k] (the planned row whose lot it relieves) or lot_on_record[k] (the id of the
+    transaction on record whose lot it relieves)."""
 
     format: str = ""
     label: str = ""
     kind: str = ""
     rows_read: int = 0
-    rows: list[PlannedRow] = field(default_factory=list)
+    records: list[Record] = field(default_factory=list)
+    fingerprints: list[str] = field(default_factory=list)
+    seqs: list[int] = field(default_factory=list)  # execution order among the account's trades of that date
+    lot_of: dict[int, int] = field(default_factory=dict)
+    lot_on_record: dict[int, int] = field(default_factory=dict)
     duplicates: list[tuple[int, str]] = field(default_factory=list)
     skipped: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
     unknown_tickers: dict[str, int] = field(default_factory=dict)
@@ -126,19 +127,20 @@ class Plan:
 
     lots: int = 0  # acquisitions among rows (each makes a lot)
     sells: int = 0
+    first_date: date | None = None
+    last_date: date | None = None
 
     def summary(self) -> dict:
-        dates = [r.record.date for r in self.rows]
         return {
             "format": self.format,
             "label": self.label,
             "kind": self.kind,
             "rows_read": self.rows_read,
-            "transactions": len(self.rows),
+            "transactions": len(self.records),
             "lots": self.lots,
             "sells": self.sells,
-            "first_date": min(dates).isoformat() if dates else None,
-            "last_date": max(dates).isoformat() if dates else None,
+            "first_date": self.first_date.isoformat() if self.first_date else None,
+            "last_date": self.last_date.isoformat() if self.last_date else None,
             "duplicates": len(self.duplicates),
             "duplicate_rows": [{"row": r, "reason": why} for r, why in self.duplicates[:MAX_LISTED]],
             "skipped": [
@@ -156,11 +158,11 @@ class Plan:
             "source_account": self.source_account,
             "history_complete_from": self.history_complete_from.isoformat() if self.history_complete_from else None,
             "sample": [
-                {"row": p.record.row, "date": p.record.date.isoformat(), "action": p.record.action,
-                 "ticker": p.ticker, "quantity": str(p.record.quantity), "price": str(p.record.price),
-                 "fees": str(p.record.fees), "basis": None if p.record.basis is None else str(p.record.basis),
-                 "acquired_date": p.record.acquired_date.isoformat() if p.record.acquired_date else None}
-                for p in self.rows[:SAMPLE_ROWS]
+                {"row": r.row, "date": r.date.isoformat(), "action": r.action, "ticker": r.ticker,
+                 "quantity": str(r.quantity), "price": str(r.price), "fees": str(r.fees),
+                 "basis": None if r.basis is None else str(r.basis),
+                 "acquired_date": r.acquired_date.isoformat() if r.acquired_date else None}
+                for r in self.records[:SAMPLE_ROWS]
             ],
         }
 
@@ -262,15 +264,16 @@ def _plan(*, account: Account, text: str, file_name: str, options: ImportOptions
             skipped[OTHER_ACCOUNT].append((s.row, s.account))
         else:
             skipped[s.reason].append((s.row, s.detail))
+    records = parsed.records
     if chosen:
         mine = []
-        for i, r in enumerate(parsed.records):
+        for i, r in enumerate(records):
             if r.account == chosen:
-                mine.append((i, r))
+                mine.append(i)
             else:
                 skipped[OTHER_ACCOUNT].append((r.row, r.account))
     else:
-        mine = list(enumerate(parsed.records))
+        mine = range(len(records))
     masked, label_digits = _digits(account.number_masked), _digits(source)
     if masked and len(label_digits) >= 3 and not label_digits.endswith(masked[-3:]) and not masked.endswith(
             label_digits[-3:]):
@@ -278,14 +281,15 @@ def _plan(*, account: Account, text: str, file_name: str, options: ImportOptions
                              f"{account.number_masked}: check that this is the right account.")
 
     # 2. Securities: known, to be created with the asset class the caller gave, or refused.
-    tickers = {r.ticker for _, r in mine}
+    tickers = {records[i].ticker for i in mine}
     securities = {s.ticker: s for s in Security.objects.filter(ticker__in=tickers)}
     unknown = sorted(tickers - set(securities))
     wanted = {t: c for t, c in options.new_securities.items() if t in unknown}
     classes = set(AssetClass.objects.filter(code__in=set(wanted.values())).values_list("code", flat=True))
     descriptions = {}
-    for _, r in mine:
-        descriptions.setdefault(r.ticker, r.description)
+    if wanted:
+        for i in mine:
+            descriptions.setdefault(records[i].ticker, records[i].description)
     for ticker, code in sorted(wanted.items()):
         if code not in classes:
             plan.errors.append(f"Asset class {code!r} for {ticker} does not exist.")
@@ -293,13 +297,16 @@ def _plan(*, account: Account, text: str, file_name: str, options: ImportOptions
             plan.errors.append(f"{ticker!r} cannot be a ticker (at most 12 letters, digits, '.' or '-').")
         else:
             plan.new_securities[ticker] = (code, (descriptions.get(ticker) or ticker)[:200])
-    kept: list[tuple[int, Record]] = []
-    for i, r in mine:
-        if r.ticker in securities or r.ticker in plan.new_securities:
-            kept.append((i, r))
-        else:
-            plan.unknown_tickers[r.ticker] = plan.unknown_tickers.get(r.ticker, 0) + 1
-            skipped[UNKNOWN_TICKER].append((r.row, r.ticker))
+    kept = mine
+    if not tickers <= securities.keys() | plan.new_securities.keys():
+        kept = []
+        for i in mine:
+            ticker = records[i].ticker
+            if ticker in securities or ticker in plan.new_securities:
+                kept.append(i)
+            else:
+                plan.unknown_tickers[ticker] = plan.unknown_tickers.get(ticker, 0) + 1
+                skipped[UNKNOWN_TICKER].append((records[i].row, ticker))
     if plan.unknown_tickers:
         listed = ", ".join(f"{t} ({n} rows)" for t, n in sorted(plan.unknown_tickers.items()))
         plan.warnings.append(f"Not imported, not in the security list: {listed}. Add them in the admin with their "
@@ -326,57 +333,69 @@ def _plan(*, account: Account, text: str, file_name: str, options: ImportOptions
     existing_at: dict[int, int] = {}  # parse index -> existing transaction id (a duplicate)
     lot_ids: dict[str, int] = {}
     problems: list[str] = []
-    for i, r in kept:
+    planned, planned_fingerprints = plan.records, plan.fingerprints
+    linked: list[int] = []  # planned rows that name the lot they relieve
+    opening_dates: list[date] = []
+    for i in kept:
+        r = records[i]
         fp = fingerprints[i]
-        if r.custodian_id and r.custodian_id in by_id:
-            plan.duplicates.append((r.row, f"already imported (custodian id {r.custodian_id})"))
-            existing_at[i] = by_id[r.custodian_id]
+        cid = r.custodian_id
+        if cid and cid in by_id:
+            plan.duplicates.append((r.row, f"already imported (custodian id {cid})"))
+            existing_at[i] = by_id[cid]
             continue
         if fp in by_fp:
             plan.duplicates.append((r.row, "already imported (same trade from an earlier import)"))
             existing_at[i] = by_fp[fp]
             continue
-        if r.custodian_id:
-            if r.custodian_id in in_file_ids:
-                plan.duplicates.append((r.row, f"repeats custodian id {r.custodian_id} of row {in_file_ids[r.custodian_id]}"))
+        if cid:
+            if cid in in_file_ids:
+                plan.duplicates.append((r.row, f"repeats custodian id {cid} of row {in_file_ids[cid]}"))
                 continue
-            in_file_ids[r.custodian_id] = r.row
-        if (r.quantity >= QUANTITY_MAX or r.price >= PRICE_MAX or r.fees >= MONEY_MAX
-                or (r.basis is not None and r.basis >= MONEY_MAX)):
-            problems.append(f"{file_name}, row {r.row}: a number is too large to store")
-        if -r.quantity.as_tuple().exponent > QUANTITY["decimal_places"]:
-            problems.append(f"{file_name}, row {r.row}, column 'quantity': {r.quantity} has more than "
-                            f"{QUANTITY['decimal_places']} decimal places")
-        planned_at[i] = len(plan.rows)
-        if r.custodian_id:
-            lot_ids[r.custodian_id] = len(plan.rows)
-        plan.rows.append(PlannedRow(r, fp, r.ticker))
+            in_file_ids[cid] = r.row
+        if (r.quantity >= QUANTITY_MAX or r.price >= PRICE_MAX or r.fees >= MONEY_MAX or r.basis is not None
+                or -r.quantity.as_tuple().exponent > QUANTITY["decimal_places"]):
+            problems.extend(_number_problems(r, file_name))
+        planned_at[i] = len(planned)
+        if cid:
+            lot_ids[cid] = len(planned)
+        if r.lot_ref is not None or r.lot_id:
+            linked.append(len(planned))
+        planned.append(r)
+        planned_fingerprints.append(fp)
+        action = r.action
+        if action == SELL:
+            plan.sells += 1
+        elif action in ACQUISITIONS:
+            plan.lots += 1
+        if r.opening:
+            opening_dates.append(r.date)
 
     # 5. Which lot each specific-identification sell relieves.
-    missing_ids = {p.record.lot_id for p in plan.rows if p.record.lot_id and p.record.lot_id not in lot_ids}
+    missing_ids = {planned[k].lot_id for k in linked if planned[k].lot_id and planned[k].lot_id not in lot_ids}
     if missing_ids:
         known = dict(Transaction.objects.filter(account=account, custodian_txn_id__in=missing_ids).values_list(
             "custodian_txn_id", "id"))
     else:
         known = {}
-    for p in plan.rows:
-        r = p.record
+    for k in linked:
+        r = planned[k]
         if r.lot_ref is not None:
             if r.lot_ref in planned_at:
-                p.link_index = planned_at[r.lot_ref]
+                plan.lot_of[k] = planned_at[r.lot_ref]
             elif r.lot_ref in existing_at:
-                p.link_existing = existing_at[r.lot_ref]
+                plan.lot_on_record[k] = existing_at[r.lot_ref]
             else:
                 problems.append(f"{file_name}, row {r.row}: the lot this sale closes was not imported")
         elif r.lot_id:
             if r.lot_id in lot_ids:
-                target = plan.rows[lot_ids[r.lot_id]].record
+                target = planned[lot_ids[r.lot_id]]
                 if target.action == SELL or target.ticker != r.ticker or target.date > r.date:
                     problems.append(f"{file_name}, row {r.row}, column 'lot_id': {r.lot_id!r} is not an earlier "
                                     f"purchase of {r.ticker}")
-                p.link_index = lot_ids[r.lot_id]
+                plan.lot_of[k] = lot_ids[r.lot_id]
             elif r.lot_id in known:
-                p.link_existing = known[r.lot_id]
+                plan.lot_on_record[k] = known[r.lot_id]
             else:
                 problems.append(f"{file_name}, row {r.row}, column 'lot_id': no trade {r.lot_id!r} in this file or "
                                 f"in {account.name}")
@@ -384,59 +403,33 @@ def _plan(*, account: Account, text: str, file_name: str, options: ImportOptions
     # 6. Execution order: trades of one day by time when the file gives it, else purchases before sales
     #    (so a same-day buy and sell never read as an oversell), then in the file's chronological order.
     #    The generic CSV's rows are its execution order (docs/formats.md), so its days keep file order.
-    records = [p.record for p in plan.rows]
-    descending = len(records) > 1 and records[0].date > records[-1].date
     if parsed.format == "generic":
-        order = sorted(range(len(plan.rows)), key=lambda k: (records[k].date, k))
+        dates = [r.date for r in planned]
+        order = sorted(range(len(planned)), key=dates.__getitem__)  # stable: a day keeps the file's order
     else:
-        order = sorted(range(len(plan.rows)), key=lambda k: (
-            records[k].date, records[k].time, 1 if records[k].action == SELL else 0, -k if descending else k))
+        descending = len(planned) > 1 and planned[0].date > planned[-1].date
+        order = sorted(range(len(planned)), key=lambda k: (
+            planned[k].date, planned[k].time, 1 if planned[k].action == SELL else 0, -k if descending else k))
+    seqs = plan.seqs = [0] * len(planned)
     next_seq: dict[date, int] = {}
     for k in order:
-        day = records[k].date
-        seq = next_seq.get(day, max_seq.get(day, -1) + 1)
-        plan.rows[k].seq = seq
+        day = planned[k].date
+        seq = next_seq.get(day)
+        if seq is None:
+            seq = max_seq.get(day, -1) + 1
+        seqs[k] = seq
         next_seq[day] = seq + 1
+    if planned:
+        plan.first_date, plan.last_date = planned[order[0]].date, planned[order[-1]].date
 
     # 7. No sale may sell shares the account does not hold at that point.
-    earlier: dict[str, list] = defaultdict(list)
-    for e in existing:
-        if e[6] != "split":
-            earlier[e[5]].append((e[3], e[4], 0, e[6] == SELL, e[7], None))
-    new_rows: dict[str, list] = defaultdict(list)
-    selling: set[str] = set()
-    for k in order:  # already in (date, seq) order
-        p = plan.rows[k]
-        r = p.record
-        is_sell = r.action == SELL
-        if is_sell:
-            selling.add(p.ticker)
-        new_rows[p.ticker].append((r.date, p.seq, 1, is_sell, r.quantity, r))
-    oversells = []
-    for ticker in sorted(selling):
-        rows = new_rows[ticker]
-        if ticker in earlier:
-            rows = sorted(earlier[ticker] + rows, key=lambda x: (x[0], x[1], x[2]))
-        held = Decimal(0)
-        for day, _seq, _new, is_sell, quantity, record in rows:
-            if not is_sell:
-                held += quantity
-            elif quantity <= held or record is None:
-                held -= quantity
-            else:
-                oversells.append(
-                    f"{file_name}, row {record.row}: sells {plain(record.quantity)} {ticker} on {day}, but "
-                    f"{account.name} holds only {plain(held)} then. Import the shares bought before "
-                    "this file's first date first, as opening lots (open lot details or positions as of an "
-                    "earlier date, or the generic CSV with transfer_in rows).")
-                held = Decimal(0)
+    oversells = _oversells(planned, seqs, order, existing, account_name=account.name, file_name=file_name)
     problems.extend(oversells[:20])
     if len(oversells) > 20:
         problems.append(f"... and {len(oversells) - 20} more sales of shares not on record")
     plan.errors.extend(problems[:MAX_ERRORS])
 
     # 8. Opening lots mark wash-sale coverage as incomplete before their date.
-    opening_dates = [p.record.date for p in plan.rows if p.record.opening]
     if opening_dates:
         snapshot = max(opening_dates)
         current = account.household.history_complete_from
@@ -447,35 +440,95 @@ def _plan(*, account: Account, text: str, file_name: str, options: ImportOptions
             plan.warnings.append(f"{account.name} already has {earlier} trades on or before {snapshot}: opening lots "
                                  f"as of {snapshot} would count those shares twice. Import opening lots into an "
                                  "account before its trades.")
-        if plan.kind == OPENING or plan.lots:
+        if plan.kind == OPENING:
             plan.notes.append(f"Opening lots: wash-sale coverage of the household is incomplete before {snapshot} "
                               "(trades before it are not on record).")
 
     # 9. The same trade from another export (no shared id or fingerprint) is flagged, not skipped.
     probable = []
-    for p in plan.rows:
-        r = p.record
-        other = by_trade.get((r.date, p.ticker, r.action, r.quantity))
+    for r in (planned if by_trade else ()):  # nothing on record: nothing to compare
+        other = by_trade.get((r.date, r.ticker, r.action, r.quantity))
         if other is not None and len(probable) < 20:
-            probable.append(f"row {r.row}: a {r.action} of {r.quantity.normalize():f} {p.ticker} on {r.date} is already "
-                            f"on record (from {other[9] or 'an earlier entry'}"
+            probable.append(f"row {r.row}: a {r.action} of {r.quantity.normalize():f} {r.ticker} on {r.date} is "
+                            f"already on record (from {other[9] or 'an earlier entry'}"
                             f"{f' row {other[10]}' if other[10] else ''}): check it is not the same trade.")
     if probable:
         plan.warnings.append("Possibly already on record from another export:")
         plan.warnings.extend(probable)
     plan.skipped = dict(skipped)
-    plan.lots = sum(1 for p in plan.rows if p.record.action in ACQUISITIONS)
-    plan.sells = sum(1 for p in plan.rows if p.record.action == SELL)
-    if not plan.rows and not plan.errors and not plan.duplicates:
+    if not planned and not plan.errors and not plan.duplicates:
         plan.warnings.append("Nothing to import from this file.")
     plan.digest = _digest(plan)
     return plan
 
 
+def _number_problems(r: Record, file_name: str) -> list[str]:
+    """Numbers of a record that do not fit their columns."""
+    problems = []
+    if (r.quantity >= QUANTITY_MAX or r.price >= PRICE_MAX or r.fees >= MONEY_MAX
+            or (r.basis is not None and r.basis >= MONEY_MAX)):
+        problems.append(f"{file_name}, row {r.row}: a number is too large to store")
+    if -r.quantity.as_tuple().exponent > QUANTITY["decimal_places"]:
+        problems.append(f"{file_name}, row {r.row}, column 'quantity': {r.quantity} has more than "
+                        f"{QUANTITY['decimal_places']} decimal places")
+    return problems
+
+
+def _oversells(records: list[Record], seqs: list[int], order: list[int], existing: list[tuple], *,
+               account_name: str, file_name: str) -> list[str]:
+    """The sales that sell more shares than the account holds at that point (the account's trades and the
+    planned rows together, in (date, seq) order), by ticker."""
+    earlier: dict[str, list] = defaultdict(list)
+    for e in existing:
+        if e[6] != "split":
+            earlier[e[5]].append((e[3], e[4], 0, e[6] == SELL, e[7], None))
+    found: dict[str, list[str]] = defaultdict(list)
+
+    def oversell(record: Record, ticker: str, day: date, held: Decimal) -> None:
+        found[ticker].append(
+            f"{file_name}, row {record.row}: sells {plain(record.quantity)} {ticker} on {day}, but "
+            f"{account_name} holds only {plain(held)} then. Import the shares bought before "
+            "this file's first date first, as opening lots (open lot details or positions as of an "
+            "earlier date, or the generic CSV with transfer_in rows).")
+
+    # Tickers the account holds nothing of yet: one pass over the planned rows, already in (date, seq) order.
+    holding: dict[str, Decimal] = {}
+    mixed: dict[str, list] = defaultdict(list)
+    for k in order:
+        r = records[k]
+        ticker = r.ticker
+        if ticker in earlier:
+            mixed[ticker].append((r.date, seqs[k], 1, r.action == SELL, r.quantity, r))
+        elif r.action == SELL:
+            held = holding.get(ticker, ZERO)
+            if r.quantity <= held:
+                holding[ticker] = held - r.quantity
+            else:
+                oversell(r, ticker, r.date, held)
+                holding[ticker] = ZERO
+        else:
+            holding[ticker] = holding.get(ticker, ZERO) + r.quantity
+    # Tickers with trades on record: merged with them.
+    for ticker, new in mixed.items():
+        if not any(is_sell for _, _, _, is_sell, _, _ in new):
+            continue
+        held = ZERO
+        for day, _seq, _new, is_sell, quantity, record in sorted(earlier[ticker] + new, key=lambda x: x[:3]):
+            if not is_sell:
+                held += quantity
+            elif quantity <= held or record is None:
+                held -= quantity
+            else:
+                oversell(record, ticker, day, held)
+                held = ZERO
+    return [message for ticker in sorted(found) for message in found[ticker]]
+
+
 def _digest(plan: Plan) -> str:
     """What the plan would write, in one hash: confirm compares it with the preview's."""
-    lines = [f"{p.fingerprint}|{p.record.custodian_id}|{p.ticker}|{p.seq}|{p.link_index}|{p.link_existing}"
-             for p in plan.rows]
+    lot_of, lot_on_record = plan.lot_of.get, plan.lot_on_record.get
+    lines = [f"{fingerprint}|{r.custodian_id}|{r.ticker}|{seq}|{lot_of(k)}|{lot_on_record(k)}"
+             for k, r, fingerprint, seq in zip(count(), plan.records, plan.fingerprints, plan.seqs)]
     lines.append(repr(sorted(plan.new_securities.items())))
     lines.append(str(plan.history_complete_from))
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()
@@ -603,7 +656,7 @@ def import_commit(*, household: Household, batch_id: int, sha256: str, actor, re
     batch.status = ImportBatch.Status.COMMITTED
     batch.committed_at = timezone.now()
     batch.committed_by = actor if getattr(actor, "is_authenticated", False) else None
-    batch.summary = {**plan.summary(), "committed": {"transactions": len(plan.rows), "lots": plan.lots,
+    batch.summary = {**plan.summary(), "committed": {"transactions": len(plan.records), "lots": plan.lots,
                                                      "securities_created": created}}
     batch.save(update_fields=["status", "committed_at", "committed_by", "summary"])
     audit_record(
@@ -611,16 +664,16 @@ def import_commit(*, household: Household, batch_id: int, sha256: str, actor, re
         actor=actor,
         household=household,
         obj=batch,
-        summary=f"Imported {len(plan.rows)} transactions ({plan.lots} lots) into {account.name} from {batch.file_name}",
+        summary=f"Imported {len(plan.records)} transactions ({plan.lots} lots) into {account.name} from {batch.file_name}",
         before=before,
-        after={"transactions": len(plan.rows), "lots": plan.lots, "duplicates_skipped": len(plan.duplicates),
+        after={"transactions": len(plan.records), "lots": plan.lots, "duplicates_skipped": len(plan.duplicates),
                "format": plan.format, "sha256": batch.sha256, "securities_created": created,
                "history_complete_from": plan.history_complete_from.isoformat() if plan.history_complete_from
                else before["history_complete_from"]},
         request=request,
     )
     ledger_recompute_on_commit(household.pk)
-    return ImportResult(batch, len(plan.rows), plan.lots, len(plan.duplicates), created, plan.history_complete_from)
+    return ImportResult(batch, len(plan.records), plan.lots, len(plan.duplicates), created, plan.history_complete_from)
 
 
 def _write(plan: Plan, *, account: Account, batch: ImportBatch) -> list[str]:
@@ -635,40 +688,54 @@ def _write(plan: Plan, *, account: Account, batch: ImportBatch) -> list[str]:
             for t, (code, name) in sorted(plan.new_securities.items())
         ])
         created = sorted(plan.new_securities)
-    tickers = {p.ticker for p in plan.rows}
+    records, fingerprints, seqs, lot_of, lot_on_record = (
+        plan.records, plan.fingerprints, plan.seqs, plan.lot_of, plan.lot_on_record)
+    tickers = {r.ticker for r in records}
     security_ids = dict(Security.objects.filter(ticker__in=tickers).values_list("ticker", "id"))
     source = f"{batch.file_name[:260]} (import {batch.pk})"
     now = timezone.now()
     specific = Transaction.LotSelection.SPECIFIC.value
-    rows = plan.rows
     # Sales that relieve a lot of this same file go in second, once that lot has its id.
-    first = [p for p in rows if p.link_index is None]
-    second = [p for p in rows if p.link_index is not None]
-    ids: dict[str, int] = {}
+    first = [k for k in range(len(records)) if k not in lot_of]
+    second = list(lot_of)
+    ids: dict[str, int] = {}  # fingerprint -> id of the lots this file's sales relieve (read before the sales)
+    account_id = account.pk
+    price_of, fees_of, basis_of = _stored(PRICE_PLACES), _stored(CENT), _stored(CENT)
+
+    def row_of(k: int) -> tuple:
+        r = records[k]
+        lot = ids[fingerprints[lot_of[k]]] if k in lot_of else lot_on_record.get(k)
+        return (account_id, security_ids[r.ticker], r.date, seqs[k], r.action, r.quantity, price_of(r.price),
+                fees_of(r.fees), specific if lot is not None else (r.lot_method or ""), lot, r.acquired_date,
+                None if r.basis is None else basis_of(r.basis), r.custodian_id[:100], fingerprints[k], source,
+                r.row, now)
+
     for group in (first, second):
         if not group:
             continue
         if group is second:
-            wanted = {rows[p.link_index].fingerprint for p in second}
-            ids = dict(Transaction.objects.filter(account=account, fingerprint__in=wanted)
+            wanted = {fingerprints[lot_of[k]] for k in second}
+            ids.update(Transaction.objects.filter(account=account, fingerprint__in=wanted)
                        .values_list("fingerprint", "id"))
-        values = []
-        for p in group:
-            r = p.record
-            linked = p.link_index is not None or p.link_existing is not None
-            price, fees, basis = r.price, r.fees, r.basis
-            if price.as_tuple().exponent < -6:
-                price = price.quantize(PRICE_PLACES, rounding=ROUNDING)
-            if fees.as_tuple().exponent < -2:
-                fees = fees.quantize(CENT, rounding=ROUNDING)
-            if basis is not None and basis.as_tuple().exponent < -2:
-                basis = basis.quantize(CENT, rounding=ROUNDING)
-            lot = p.link_existing if p.link_index is None else ids[rows[p.link_index].fingerprint]
-            values.append((account.pk, security_ids[p.ticker], r.date, p.seq, r.action, r.quantity, price, fees,
-                           specific if linked else (r.lot_method or ""), lot, r.acquired_date, basis,
-                           r.custodian_id[:100], p.fingerprint, source, r.row, now))
-        _insert(values)
+        _insert(map(row_of, group))
     return created
+
+
+def _stored(places: Decimal):
+    """value -> the value as stored with `places` decimal places (ROUND_HALF_UP beyond them, unchanged
+    otherwise), remembered per value: a file repeats its prices and fees, and rounding is the costly part."""
+    exponent = places.as_tuple().exponent
+    cache: dict[Decimal, Decimal] = {}
+
+    def stored(value: Decimal) -> Decimal:
+        result = cache.get(value)
+        if result is None:
+            # Equal values give equal stored values whatever their exponent, so one entry serves them all.
+            result = value if value.as_tuple().exponent >= exponent else value.quantize(places, rounding=ROUNDING)
+            cache[value] = result
+        return result
+
+    return stored
 
 
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -688,8 +755,12 @@ NULL = "\\N"
 
 def _copy_lines(rows: list[tuple]) -> str:
     """Rows in COPY's text format. Columns known to hold plain values (ids, dates, numbers, fixed words, hex
-    fingerprints) are written as they are; free text (custodian ids, file names) is escaped."""
+    fingerprints) are written as they are; free text (custodian ids, file names) is escaped. The text of each
+    distinct date and number is made once (str of a Decimal or a date costs more than the rest of a line)."""
     out = []
+    append = out.append
+    texts: dict = {}  # Decimal and date values -> their text
+    text_of = texts.get
     source, source_text, created, created_text = None, "", None, ""
     for (acc, sec, day, seq, action, qty, price, fees, selection, lot, acquired, basis, cid, fp, src, row,
          when) in rows:
@@ -697,31 +768,44 @@ def _copy_lines(rows: list[tuple]) -> str:
             source, source_text = src, _text(src)
         if when is not created:
             created, created_text = when, when.isoformat()
-        out.append(f"{acc}\t{sec}\t{day}\t{seq}\t{action}\t{qty}\t{price}\t{fees}\t{selection}\t"
-                   f"{NULL if lot is None else lot}\t{NULL if acquired is None else acquired}\t"
-                   f"{NULL if basis is None else basis}\t{_text(cid) if cid else ''}\t{fp}\t{source_text}\t"
-                   f"{NULL if row is None else row}\t{created_text}\n")
+        day_text = text_of(day)
+        if day_text is None:
+            day_text = texts[day] = str(day)
+        qty_text = text_of(qty)
+        if qty_text is None:
+            qty_text = texts[qty] = str(qty)
+        price_text = text_of(price)
+        if price_text is None:
+            price_text = texts[price] = str(price)
+        fees_text = text_of(fees)
+        if fees_text is None:
+            fees_text = texts[fees] = str(fees)
+        append(f"{acc}\t{sec}\t{day_text}\t{seq}\t{action}\t{qty_text}\t{price_text}\t{fees_text}\t{selection}\t"
+               f"{NULL if lot is None else lot}\t{NULL if acquired is None else acquired}\t"
+               f"{NULL if basis is None else basis}\t{cid if cid.isalnum() else _text(cid)}\t{fp}\t{source_text}\t"
+               f"{NULL if row is None else row}\t{created_text}\n")
     return "".join(out)
 
 
+COPY_CHUNK = 5000
 COLUMNS = ("account_id", "security_id", "trade_date", "seq", "action", "quantity", "price", "fees", "lot_selection",
            "specific_lot_id", "acquired_date", "basis", "custodian_txn_id", "fingerprint", "source_file",
            "source_row", "created_at")
 
 
-def _insert(rows: list[tuple]) -> None:
+def _insert(rows: Iterable[tuple]) -> None:
     """Insert transactions: PostgreSQL's COPY (constraints and triggers still apply; about 20 times faster than
-    bulk_create at 100,000 rows, whose per-value preparation dominates), bulk_create elsewhere."""
-    if not rows:
-        return
+    bulk_create at 100,000 rows, whose per-value preparation dominates), bulk_create elsewhere. Rows are
+    made and sent a chunk at a time, so the database stores one chunk while Python makes the next."""
     if connection.vendor == "postgresql":
         table = Transaction._meta.db_table
         column_of = {f.attname: f.column for f in Transaction._meta.concrete_fields}
         columns = [column_of[c] for c in COLUMNS]
+        rows = iter(rows)
         with connection.cursor() as cursor:
             with cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-                for start in range(0, len(rows), 10_000):
-                    copy.write(_copy_lines(rows[start:start + 10_000]))
+                while chunk := list(islice(rows, COPY_CHUNK)):
+                    copy.write(_copy_lines(chunk))
         return
     Transaction.objects.bulk_create([Transaction(**dict(zip(COLUMNS, row, strict=True))) for row in rows],
                                     batch_size=2000)

@@ -28,3 +28,12 @@ def sign_in(client, user, *, verified: bool = True):
         session[DEVICE_ID_SESSION_KEY] = totp_device(user).persistent_id
         session.save()
     return client
+
+
+def totp_code(user_or_device) -> str:
+    """A code the user's confirmed authenticator accepts now (the next step's when this one was used)."""
+    from accounts.mfa import totp_code_now
+
+    device = user_or_device if isinstance(user_or_device, TOTPDevice) else totp_device(user_or_device)
+    device.refresh_from_db()
+    return totp_code_now(device)[0]

@@ -28,6 +28,18 @@ assert c.get(f"/households/{main.pk}/").status_code == 404
 """
 
 
+ADVISOR = """
+import os
+from django.test import Client
+c = Client(HTTP_HOST="localhost")
+assert c.login(username="advisor", password="harvest-demo")
+assert c.get("/")["Location"].startswith("/login/verify/")
+assert c.post("/login/verify/", {"code": os.environ["CODE"]}).status_code == 302
+assert c.get("/").status_code == 200
+print("advisor verified")
+"""
+
+
 def run(args, env):
     result = subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
@@ -50,3 +62,7 @@ def test_the_demo_runs_on_sqlite_and_is_idempotent(tmp_path):
     assert int(counts["losses"]) >= 3 and int(counts["gains"]) >= 1
     assert int(counts["permanent"]) >= 1 and int(counts["deferred"]) >= 1
     assert counts["synthetic"] == "True"
+    # the advisor must pass a second factor; the seed output says how to get the demo's code (DEBUG only)
+    assert "manage.py totp_code advisor" in first
+    code = run(["totp_code", "advisor"], env).split()[0]
+    assert run(["shell", "--no-imports", "-c", ADVISOR], {**env, "CODE": code}).strip() == "advisor verified"

@@ -13,6 +13,7 @@ HUNDRED = Decimal("100")
 TEN_THOUSAND = Decimal("10000")
 # Core arithmetic runs in this context whatever the caller's is: 34 digits keep products exact.
 CONTEXT = Context(prec=34, rounding=ROUND_HALF_UP)
+_QUANTA: dict[str, Decimal] = {}  # percent()'s places, parsed once
 
 
 def cents(amount: Decimal) -> Decimal:
@@ -35,7 +36,10 @@ def usd(amount: Decimal) -> str:
 
 def percent(value: Decimal, places: str = "0.01", rounding: str = ROUND_HALF_UP) -> str:
     """A percent figure such as 5.25%, trailing zeros dropped (5%)."""
-    text = f"{value.quantize(Decimal(places), rounding):f}"
+    quantum = _QUANTA.get(places)
+    if quantum is None:
+        quantum = _QUANTA[places] = Decimal(places)
+    text = f"{value.quantize(quantum, rounding):f}"
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return f"{text}%"

@@ -78,6 +78,7 @@ def scan_many(snapshots: Iterable[HouseholdSnapshot], as_of: date) -> list[ScanR
     return [scan(snapshot, as_of) for snapshot in snapshots]
 
 
+@lru_cache(maxsize=1024)
 def trading_days_between(earlier: date, later: date) -> int:
     """Weekdays after `earlier` up to and including `later`: a Friday close is 1 trading day old on Monday.
     Exchange holidays are not known to the pure core and count as trading days (stricter)."""
@@ -105,6 +106,12 @@ def last_long_term_start(sold: date) -> date:
     return day
 
 
+@lru_cache(maxsize=64)
+def _minimum_words(min_amount: Decimal, min_percent: Decimal) -> tuple[str, str]:
+    """The policy's two minimums in words (a household skips several positions against the same ones)."""
+    return f"{usd(min_amount)} of loss", f"{percent(min_percent)} of their cost"
+
+
 class _Candidate:
     __slots__ = ("account", "ticker", "group", "scope", "quote", "loss_lots", "kept", "proceeds", "basis", "loss_st",
                  "loss_lt", "returns", "value", "parts", "cost")
@@ -126,6 +133,7 @@ class _HouseholdScan:
         self.profiles: dict[str, TaxProfile] = {}  # running profile per tax return
         self.before: dict[str, object] = {}  # running projection per tax return
         self.proposals: list[Proposal] = []
+        self.owner_names: dict[str, str] = {}  # account -> "Alex and Jordan"
 
     # -- inputs -------------------------------------------------------------------------------------------
     def quote(self, ticker: str) -> Quote | None:
@@ -259,8 +267,8 @@ class _HouseholdScan:
             loss = basis - proceeds
             loss_percent = loss * HUNDRED / basis
             if loss < min_amount or loss_percent < min_percent:
-                short = [f"{usd(min_amount)} of loss" if loss < min_amount else "",
-                         f"{percent(min_percent)} of their cost" if loss_percent < min_percent else ""]
+                amount_words, percent_words = _minimum_words(min_amount, min_percent)
+                short = [amount_words if loss < min_amount else "", percent_words if loss_percent < min_percent else ""]
                 self.skip(HARVEST, account, ticker, BELOW_THRESHOLD,
                           f"The loss lots of {ticker} are down {usd(loss)}, "
                           f"{percent(loss_percent, '0.01', ROUND_DOWN)} of their cost: below the household's minimum "
@@ -444,7 +452,10 @@ class _HouseholdScan:
 
     # -- helpers ------------------------------------------------------------------------------------------
     def _owner_names(self, account: str) -> str:
-        return " and ".join(self.owners[o].name for o in self.accounts[account].owners)
+        names = self.owner_names.get(account)
+        if names is None:
+            names = self.owner_names[account] = " and ".join(self.owners[o].name for o in self.accounts[account].owners)
+        return names
 
     def _value_words(self, parts: list) -> str:
         """The plain-words value for the explanation, from the projections behind the value."""

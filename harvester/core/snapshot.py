@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
+from operator import attrgetter
+from typing import NamedTuple
 
 from .tax import TaxProfile
 
@@ -60,12 +62,14 @@ class OwnerInfo:
         return self.tax_return or self.id
 
 
-@dataclass(frozen=True, slots=True)
-class HeldLot:
+class HeldLot(NamedTuple):
     """Shares held: `basis` is the adjusted basis of the whole lot (wash-sale adjustments included);
     `holding_start` the holding-period start (tacked after a wash sale; None: `acquired`); `origin` the
     buy trade a sale names to relieve this lot by specific identification (lots.engine OpenLot.buy_trade;
-    empty: `lot_id`); `from_harvest`: bought as a harvest replacement (a switch-back candidate)."""
+    empty: `lot_id`); `from_harvest`: bought as a harvest replacement (a switch-back candidate).
+
+    A NamedTuple rather than a frozen dataclass, like the scan's outputs: a firm-wide scan builds one per
+    open lot (a million), and a row read in this field order becomes a HeldLot with `HeldLot._make(row)`."""
 
     lot_id: str
     account: str
@@ -200,6 +204,9 @@ def check_policy(policy: Policy) -> None:
         raise SnapshotError("policy max_price_age_days must not be negative")
 
 
+_LOT_ID, _ACCOUNT, _QUANTITY = attrgetter("lot_id"), attrgetter("account"), attrgetter("quantity")
+
+
 def _check_rows(snapshot: HouseholdSnapshot) -> None:
     accounts = {}
     for account in snapshot.accounts:
@@ -216,10 +223,9 @@ def _check_rows(snapshot: HouseholdSnapshot) -> None:
             if owner not in owners:
                 raise SnapshotError(f"account {account.id!r}: unknown owner {owner!r}")
     lots = snapshot.lots
-    # Whole-collection checks first (fast); the loop below only runs to name the offending lot.
-    ids = {lot.lot_id for lot in lots}
-    if len(ids) != len(lots) or not {lot.account for lot in lots} <= accounts.keys() or any(
-            lot.quantity <= 0 for lot in lots):
+    # Whole-collection checks first (C-level passes); the loop below only runs to name the offending lot.
+    if lots and (len(set(map(_LOT_ID, lots))) != len(lots) or not set(map(_ACCOUNT, lots)) <= accounts.keys()
+                 or min(map(_QUANTITY, lots)) <= 0):
         seen = set()
         for lot in lots:
             if lot.account not in accounts:

@@ -2,7 +2,22 @@
 
 Treas. Reg. 1.1012-1(c): shares sold are the earliest acquired (FIFO) unless the taxpayer adequately
 identifies them (specific identification; HIFO is a standing instruction to identify the
-highest-cost shares). The functions here only move pieces; the engine prices them.
+highest-cost shares). The functions here only move shares; the engine prices them.
+
+How an executed acquisition (core._Acq) holds its shares, in this order:
+- `acq.pieces`: the shares that absorbed a wash-sale loss, in the order they absorbed it. Each piece is
+  a tuple (qty, basis, adj, hps, acq): its quantity, adjusted basis, the part of that basis that is a
+  deferred loss, its holding-period start (an ordinal) and its acquisition;
+- the rest: `acq.avail` shares that absorbed nothing, with total basis `acq.rest_basis`, held from the
+  acquisition date with no adjustment. They are also the shares that can still replace a loss, which
+  is why one number serves both.
+Most acquisitions never absorb a loss, so they need no piece at all. Pieces are tuples rather than
+objects because the engine makes more than a million of them at a million trades and a tuple is about
+a fifth of the cost of an instance; a relieved piece is never changed again.
+
+Every function appends the pieces it relieves to a list, as (qty, basis, adj, hps, acq) tuples. Shares
+taken from part of a piece get its proportional basis and adjustment, rounded half up to cents; the
+piece keeps the exact remainder (lots/engine/money.py).
 """
 
 from collections import deque
@@ -12,45 +27,15 @@ from .errors import OversellError, UnknownLotError
 from .money import CENT
 
 _ZERO = Decimal(0)
-
-
-class Piece:
-    """Shares of one acquisition with one basis per share and one holding-period start (an ordinal).
-
-    `adj` is the part of `basis` that is deferred wash-sale loss; `absorbed` marks shares that already
-    replaced a loss (a replacement share absorbs at most one loss)."""
-
-    __slots__ = ("qty", "basis", "adj", "hps", "acq", "absorbed")
-
-    def __init__(self, qty, basis, adj, hps, acq, absorbed):
-        self.qty = qty
-        self.basis = basis
-        self.adj = adj
-        self.hps = hps
-        self.acq = acq
-        self.absorbed = absorbed
-
-    def split(self, qty: Decimal) -> "Piece":
-        """Carve `qty` (< self.qty) shares off this piece with their proportional basis and adjustment,
-        rounded half up to cents; this piece keeps the exact remainder (lots/engine/money.py)."""
-        whole = self.qty
-        basis = (self.basis * qty / whole).quantize(CENT, ROUND_HALF_UP)
-        adj = self.adj
-        if adj:
-            adj = (adj * qty / whole).quantize(CENT, ROUND_HALF_UP)
-            self.adj -= adj
-        self.qty = whole - qty
-        self.basis -= basis
-        return Piece(qty, basis, adj, self.hps, self.acq, self.absorbed)
+_MONEY_ZERO = Decimal("0.00")
 
 
 class Position:
     """The acquisitions of one ticker held in one account, in order of acquisition."""
 
-    __slots__ = ("acqs", "held", "dead", "bucket")
+    __slots__ = ("acqs", "held", "dead")
 
-    def __init__(self, bucket=None):
-        self.bucket = bucket  # the engine's state for this position's taxpayer unit and identity group
+    def __init__(self):
         self.acqs = deque()
         self.held = _ZERO
         self.dead = 0  # emptied acquisitions left in the middle by hifo/specific relief
@@ -63,44 +48,55 @@ class Position:
             index -= 1
         acqs.insert(index, acq)
 
-    def take(self, acq, piece, index: int, qty: Decimal, out: list) -> Decimal:
-        """Relieve up to `qty` shares from `piece` (acq.pieces[index]); returns the shares taken."""
-        if piece.qty <= qty:
-            del acq.pieces[index]
-            taken = piece.qty
-            out.append(piece)
-        else:
-            taken = qty
-            out.append(piece.split(qty))
-        if not piece.absorbed:
-            acq.avail -= taken
-        return taken
-
     def bury(self, acq) -> None:
         """Note an acquisition emptied out of order (HIFO, specific); compact the deque now and then."""
-        if not acq.pieces:
+        if not acq.pieces and not acq.avail:
             self.dead += 1
             if self.dead > 32 and 2 * self.dead > len(self.acqs):
-                self.acqs = deque(a for a in self.acqs if a.pieces)
+                self.acqs = deque(a for a in self.acqs if a.pieces or a.avail)
                 self.dead = 0
 
 
-def _take_front(acq, qty: Decimal, out: list) -> Decimal:
-    """Relieve up to `qty` shares from the front of `acq`'s pieces into `out`; returns what is left to
-    relieve. Shares that had not absorbed a loss stop being replacement candidates (acq.avail)."""
+def take_piece(acq, index: int, qty: Decimal, out: list) -> Decimal:
+    """Relieve up to `qty` shares of `acq.pieces[index]` into `out`; returns the shares taken."""
     pieces = acq.pieces
-    while qty and pieces:
-        piece = pieces[0]
-        taken = piece.qty
-        if taken <= qty:
-            del pieces[0]
-            out.append(piece)
-        else:
-            out.append(piece.split(qty))
-            taken = qty
-        if not piece.absorbed:
-            acq.avail -= taken
-        qty -= taken
+    piece = pieces[index]
+    whole, basis, adj, hps, _ = piece
+    if whole <= qty:
+        del pieces[index]
+        out.append(piece)
+        return whole
+    part = (basis * qty / whole).quantize(CENT, ROUND_HALF_UP)
+    part_adj = (adj * qty / whole).quantize(CENT, ROUND_HALF_UP) if adj else adj
+    pieces[index] = (whole - qty, basis - part, adj - part_adj, hps, acq)
+    out.append((qty, part, part_adj, hps, acq))
+    return qty
+
+
+def take_rest(acq, qty: Decimal, out: list) -> Decimal:
+    """Relieve up to `qty` of the shares of `acq` that absorbed no loss into `out`; returns the shares
+    taken. They stop being replacement candidates (acq.avail)."""
+    avail = acq.avail
+    if avail <= qty:
+        out.append((avail, acq.rest_basis, _MONEY_ZERO, acq.acq_ord, acq))
+        acq.avail = _ZERO
+        acq.rest_basis = _MONEY_ZERO
+        return avail
+    part = (acq.rest_basis * qty / avail).quantize(CENT, ROUND_HALF_UP)
+    acq.rest_basis -= part
+    acq.avail = avail - qty
+    out.append((qty, part, _MONEY_ZERO, acq.acq_ord, acq))
+    return qty
+
+
+def _take_front(acq, qty: Decimal, out: list) -> Decimal:
+    """Relieve up to `qty` shares from the front of `acq` (its pieces, then the rest) into `out`;
+    returns what is left to relieve."""
+    pieces = acq.pieces
+    while pieces and qty:
+        qty -= take_piece(acq, 0, qty, out)
+    if qty and acq.avail:
+        qty -= take_rest(acq, qty, out)
     return qty
 
 
@@ -110,8 +106,11 @@ def relieve_fifo(position: Position, qty: Decimal, trade) -> list:
     acqs = position.acqs
     while qty:
         acq = acqs[0]
-        qty = _take_front(acq, qty, out)
-        if not acq.pieces:
+        if acq.pieces:
+            qty = _take_front(acq, qty, out)
+        elif acq.avail:  # the usual lot, which absorbed no loss: only its rest
+            qty -= take_rest(acq, qty, out)
+        if not acq.avail and not acq.pieces:  # used up, or emptied earlier by hifo or specific relief
             acqs.popleft()
     return out
 
@@ -120,14 +119,18 @@ def relieve_hifo(position: Position, qty: Decimal, trade) -> list:
     """Highest cost first: the shares with the highest adjusted basis per share; ties, earliest first."""
     out: list = []
     while qty:
-        best = best_acq = None
-        best_index = 0
+        # (qty, basis, acq, index of the piece or None for the rest) of the best shares so far
+        best = None
         for acq in position.acqs:
-            for index, piece in enumerate(acq.pieces):
-                if best is None or piece.basis * best.qty > best.basis * piece.qty:
-                    best, best_acq, best_index = piece, acq, index
-        qty -= position.take(best_acq, best, best_index, qty, out)
-        position.bury(best_acq)
+            for index, (pqty, basis, _, _, _) in enumerate(acq.pieces):
+                if best is None or basis * best[0] > best[1] * pqty:
+                    best = (pqty, basis, acq, index)
+            avail = acq.avail
+            if avail and (best is None or acq.rest_basis * best[0] > best[1] * avail):
+                best = (avail, acq.rest_basis, acq, None)
+        _, _, acq, index = best
+        qty -= take_rest(acq, qty, out) if index is None else take_piece(acq, index, qty, out)
+        position.bury(acq)
     return out
 
 
@@ -140,10 +143,11 @@ def relieve_specific(position: Position, qty: Decimal, trade, acq) -> list:
             f"lot_id {trade.lot_id!r} names no earlier buy of {trade.ticker} in account {trade.account}",
             trade_id=trade.trade_id, field="lot_id",
         )
-    pieces = acq.pieces
     remaining = _ZERO
-    for piece in pieces:
-        remaining += piece.qty
+    for piece in acq.pieces:
+        remaining += piece[0]
+    if acq.avail:
+        remaining += acq.avail
     if remaining < qty:
         raise OversellError(
             f"sell of {qty} {trade.ticker} from lot {trade.lot_id!r}, which holds only {remaining}",
@@ -153,4 +157,3 @@ def relieve_specific(position: Position, qty: Decimal, trade, acq) -> list:
     _take_front(acq, qty, out)
     position.bury(acq)
     return out
-

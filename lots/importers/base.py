@@ -235,6 +235,9 @@ def plain(value: Decimal) -> str:
     """A Decimal without exponent or trailing zeros, for content hashes: 45.000 and 45 read the same."""
     if value == 0:
         return "0"
+    text = str(value)
+    if len(text) <= 28 and "E" not in text and not ("." in text and text[-1] == "0"):
+        return text  # already plain (most values): str is several times cheaper than normalize and format
     return format(value.normalize(), "f")
 
 

@@ -88,6 +88,7 @@ def parse(text: str, name: str = "import.csv") -> ParseResult:
 
     numbers: dict[str, Decimal] = {}  # cell text -> value: prices, fees and quantities repeat a lot
     days: dict[str, date] = {}
+    tickers: set[str] = set()  # cells that are a ticker as they are (upper case, no spaces)
 
     def num(cells, i, line, column, required):
         if i is None:
@@ -136,13 +137,35 @@ def parse(text: str, name: str = "import.csv") -> ParseResult:
         days[cells[i]] = value
         return value
 
+    def good_number(cell: str) -> Decimal | None:
+        """The cell's value when it is a non-negative plain number (remembered), else None: the full check
+        below then says what is wrong with it."""
+        value = numbers.get(cell)
+        if value is None:
+            text = cell.strip()
+            if text and not text.strip(_PLAIN_CHARS) and number(text):
+                value = Decimal(text)
+                if value < 0:
+                    return None
+                numbers[cell] = value
+        return value
+
+    def good_day(cell: str) -> date | None:
+        value = days.get(cell)
+        if value is None:
+            text = cell.strip()
+            if day_re(text):
+                try:
+                    value = days[cell] = fromiso(text)
+                except ValueError:
+                    return None
+        return value
+
     # Columns that a plain trade leaves empty; with any of them set, a row takes the full check below.
     rest = [i for i in (get_acq, get_basis, get_lot, get_method, get_desc) if i is not None]
     fast = get_price is not None
     new_record = Record._make
-    for index in range(start + 1, len(rows)):
-        cells = rows[index]
-        line = index + 1
+    for line, cells in enumerate(rows[start + 1:], start + 2):  # line: the spreadsheet's row number
         if len(cells) != width:
             if not any(c.strip() for c in cells):
                 continue
@@ -154,18 +177,19 @@ def parse(text: str, name: str = "import.csv") -> ParseResult:
                 add(line, None, f"has {len(cells)} cells, the header has {width}")
                 continue
         rows_read += 1
-        # Fast path: a plain buy, sell or reinvestment whose values were all seen (and checked) before.
-        if fast:
-            action = cells[get_action]
-            trade_date = days.get(cells[get_date])
-            quantity = numbers.get(cells[get_qty])
-            price = numbers.get(cells[get_price])
+        # Fast path: a plain buy, sell or reinvestment whose values are all valid as they are (no problem to
+        # report); anything else takes the full check below, which reports every problem of the row.
+        action = cells[get_action]
+        if fast and action in PLAIN_ACTIONS and not (rest and any(cells[i] for i in rest)):
+            trade_date = good_day(cells[get_date])
+            quantity = good_number(cells[get_qty])
+            price = good_number(cells[get_price])
             fees_text = cells[get_fees] if get_fees is not None else ""
-            fees = numbers.get(fees_text) if fees_text else ZERO
+            fees = good_number(fees_text) if fees_text else ZERO
             ticker = cells[get_ticker]
-            if (action in PLAIN_ACTIONS and trade_date is not None and quantity and price is not None
-                    and fees is not None and ticker and ticker == ticker.strip().upper()
-                    and not any(cells[i] for i in rest)):
+            if ticker not in tickers and ticker and ticker == ticker.strip().upper():
+                tickers.add(ticker)
+            if trade_date is not None and quantity and price is not None and fees is not None and ticker in tickers:
                 trade_id = cells[get_id].strip() if get_id is not None else ""
                 if trade_id:
                     if trade_id in ids:

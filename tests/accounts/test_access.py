@@ -4,6 +4,8 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.test import APIClient
 
+from tests.signin import sign_in
+
 pytestmark = pytest.mark.django_db
 
 
@@ -45,7 +47,7 @@ def test_it_finds_the_household_urls(world):
 
 def test_it_gives_a_stranger_404_on_every_household_url(world, client):
     """GET and POST: a method a view does not take may answer 405 (that leaks nothing); one must be 404."""
-    client.force_login(world.chen)
+    sign_in(client, world.chen)
     for url in household_urls(world):
         statuses = {client.get(url).status_code, client.post(url, {}).status_code}
         assert 404 in statuses and statuses <= {404, 405}, (url, statuses)
@@ -71,7 +73,7 @@ def test_it_gives_a_stranger_404_through_a_token_too(world):
 
 
 def test_it_lists_only_the_callers_households(world, client):
-    client.force_login(world.chen)
+    sign_in(client, world.chen)
     page = client.get("/").content.decode()  # a single-household member is redirected to it
     assert "Morgan" not in page
     api = APIClient()
@@ -84,19 +86,19 @@ def test_it_shows_an_advisor_every_household_they_advise(world, client):
     from accounts.models import Membership
 
     Membership.objects.create(household=world.other_household, user=world.advisor, role="advisor")
-    client.force_login(world.advisor)
+    sign_in(client, world.advisor)
     page = client.get("/").content.decode()
     assert "Morgan household" in page and "Chen household" in page
 
 
 def test_it_redirects_a_single_household_member_to_their_household(world, client):
-    client.force_login(world.alex)
+    sign_in(client, world.alex)
     response = client.get("/")
     assert response.status_code == 302 and response["Location"] == f"/households/{world.household.pk}/"
 
 
 def test_it_rejects_a_filter_naming_another_households_account(world, client):
-    client.force_login(world.alex)
+    sign_in(client, world.alex)
     assert client.get(f"/households/{world.household.pk}/?account={world.chen_account.pk}").status_code == 404
     assert client.get(f"/households/{world.household.pk}/?account={world.alex_ira.pk}").status_code == 200
 

@@ -12,6 +12,7 @@ from accounts.models import Membership
 from harvester import approvals
 from harvester.models import AuditEvent
 from tests.approvals.factories import make_proposal
+from tests.signin import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -45,7 +46,7 @@ def test_membership_and_trustee_changes_are_audited(world, django_user_model):
 def test_the_household_audit_page_lists_filters_and_exports_events(world, policy, client):
     p = make_proposal(world, world.alex_ind)
     approvals.proposal_approve(proposal=p, user=world.alex, version=1)
-    client.force_login(world.advisor)
+    sign_in(client, world.advisor)
     url = f"/households/{world.household.pk}/audit/"
     page = client.get(url).content.decode()
     assert 'data-action="proposal.approve"' in page and 'data-action="membership.create"' in page
@@ -67,13 +68,13 @@ def test_the_household_audit_page_lists_filters_and_exports_events(world, policy
 def test_members_see_their_households_trail_but_not_ips_and_reporters_do_not(world, policy, client):
     p = make_proposal(world, world.alex_ind)
     approvals.proposal_approve(proposal=p, user=world.alex, version=1)
-    client.force_login(world.jordan)
+    sign_in(client, world.jordan)
     page = client.get(f"/households/{world.household.pk}/audit/").content.decode()
     assert 'data-action="proposal.approve"' in page and "<th>From</th>" not in page
     assert 'data-action="auth.login"' not in page
-    client.force_login(world.reporter)
+    sign_in(client, world.reporter)
     assert client.get(f"/households/{world.household.pk}/audit/").status_code == 403
-    client.force_login(world.chen)
+    sign_in(client, world.chen)
     assert client.get(f"/households/{world.household.pk}/audit/").status_code == 404
 
 

@@ -14,6 +14,7 @@ from harvester.models import AuditEvent, Execution, HarvestProposal
 from lots.ledger import ledger_recompute
 from lots.models import Disposal, Lot, Transaction
 from tests.approvals.factories import make_proposal
+from tests.signin import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -28,9 +29,9 @@ def test_the_order_ticket_lists_approved_proposals_with_their_lots(world, policy
     p = approved(world, world.alex_ind, lots=(("60", "200"), ("40", "210")))
     make_proposal(world, world.joint)  # awaiting: not on the ticket
     url = f"/households/{world.household.pk}/execution/order-ticket.csv"
-    client.force_login(world.alex)
+    sign_in(client, world.alex)
     assert client.get(url).status_code == 403
-    client.force_login(world.advisor)
+    sign_in(client, world.advisor)
     response = client.get(url)
     assert response["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(response.content.decode())))
@@ -117,7 +118,7 @@ def test_bad_fills_are_refused(world, policy):
 
 def test_the_execute_page_records_fills_and_shows_the_wash_sale_dates(world, policy, client):
     p = approved(world, world.alex_ind)
-    client.force_login(world.advisor)
+    sign_in(client, world.advisor)
     form = client.get(f"/proposals/{p.pk}/execute/")
     assert form.status_code == 200 and "Paper execute at the last price" in form.content.decode()
     trade_date = timezone.localdate() - timedelta(days=1)
@@ -135,14 +136,14 @@ def test_the_execute_page_records_fills_and_shows_the_wash_sale_dates(world, pol
     calendar = client.get(f"/households/{world.household.pk}/calendar/").content.decode()
     assert f'data-kind="wash_window" data-day="{trade_date + timedelta(days=30):%Y-%m-%d}"' in calendar
     assert f'data-kind="switch_back" data-day="{trade_date + timedelta(days=31):%Y-%m-%d}"' in calendar
-    client.force_login(world.alex)
+    sign_in(client, world.alex)
     assert client.get(f"/proposals/{p.pk}/execute/").status_code == 403
     assert client.get(f"/households/{world.household.pk}/calendar/").status_code == 200
 
 
 def test_the_execution_desk_lists_approved_proposals_and_paper_executes(world, policy, client):
     p = approved(world, world.joint)
-    client.force_login(world.advisor)
+    sign_in(client, world.advisor)
     desk = client.get(f"/households/{world.household.pk}/execution/").content.decode()
     assert f'data-proposal="{p.pk}"' in desk and "Download the order ticket" in desk
     assert client.post(f"/proposals/{p.pk}/execute/", {"paper": "1"}).status_code == 302
@@ -152,7 +153,7 @@ def test_the_execution_desk_lists_approved_proposals_and_paper_executes(world, p
 def test_paper_execution_is_off_outside_the_demo(world, policy, client, settings):
     settings.PAPER_EXECUTION = False
     p = approved(world, world.joint)
-    client.force_login(world.advisor)
+    sign_in(client, world.advisor)
     assert client.post(f"/proposals/{p.pk}/execute/", {"paper": "1"}).status_code == 403
     assert HarvestProposal.objects.get(pk=p.pk).status == "approved"
 

@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 from harvester import approvals
 from harvester.models import Approval, AuditEvent, HarvestProposal, Notification
 from tests.approvals.factories import make_proposal
+from tests.signin import sign_in
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -34,7 +35,7 @@ def test_the_inbox_lists_what_waits_for_each_person(world, policy, client):
     make_proposal(world, world.jordan_ind, status="approved")
 
     def waiting(user):
-        client.force_login(user)
+        sign_in(client, user)
         page = client.get("/inbox/").content.decode()
         return {p.pk for p in (joint, alex_only, trust) if f'id="proposal-{p.pk}"' in page}
 
@@ -50,7 +51,7 @@ def test_the_inbox_lists_what_waits_for_each_person(world, policy, client):
 def test_a_card_explains_the_proposal_and_who_else_must_approve(world, policy, client):
     p = make_proposal(world, world.joint)
     approvals.proposal_approve(proposal=p, user=world.alex, version=1)
-    client.force_login(world.jordan)
+    sign_in(client, world.jordan)
     page = client.get("/inbox/").content.decode()
     assert "sell 100 VTI, buy ITOT" in page and "These VTI shares are worth less than they cost." in page
     assert "$2,000.00" in page and "$600.00" in page and "$3.00" in page  # loss, tax value, cost
@@ -63,7 +64,7 @@ def test_a_card_explains_the_proposal_and_who_else_must_approve(world, policy, c
 def test_approving_asks_for_the_password_once_every_ten_minutes(world, policy, client):
     p = make_proposal(world, world.alex_ind)
     q = make_proposal(world, world.alex_ind)
-    client.force_login(world.alex)
+    sign_in(client, world.alex)
     url = f"/proposals/{p.pk}/approve/"
     missing = client.post(url, {"version": 1}, **HTMX)
     assert missing.status_code == 403 and "Confirm your password" in missing.content.decode()
@@ -83,7 +84,7 @@ def test_the_password_confirmation_lapses_after_ten_minutes(world, policy, clien
 
     time_machine.move_to(timezone.now(), tick=False)
     p = make_proposal(world, world.alex_ind)
-    client.force_login(world.alex)
+    sign_in(client, world.alex)
     confirm(client, world.alex)
     time_machine.shift(601)
     assert client.post(f"/proposals/{p.pk}/approve/", {"version": 1}, **HTMX).status_code == 403
@@ -92,7 +93,7 @@ def test_the_password_confirmation_lapses_after_ten_minutes(world, policy, clien
 def test_a_stale_version_gets_409_and_the_new_version(world, policy, client):
     p = make_proposal(world, world.alex_ind)
     HarvestProposal.objects.filter(pk=p.pk).update(version=2)
-    client.force_login(world.alex)
+    sign_in(client, world.alex)
     confirm(client, world.alex)
     response = client.post(f"/proposals/{p.pk}/approve/", {"version": 1}, **HTMX)
     page = response.content.decode()
@@ -103,7 +104,7 @@ def test_a_stale_version_gets_409_and_the_new_version(world, policy, client):
 
 def test_invalid_transitions_get_409_with_the_reason_on_pages_and_api(world, policy, client):
     p = make_proposal(world, world.alex_ind, status="executed")
-    client.force_login(world.alex)
+    sign_in(client, world.alex)
     confirm(client, world.alex)
     page = client.post(f"/proposals/{p.pk}/approve/", {"version": 1})
     assert page.status_code == 409 and "already executed" in page.content.decode()
@@ -120,7 +121,7 @@ def test_invalid_transitions_get_409_with_the_reason_on_pages_and_api(world, pol
 
 def test_without_htmx_a_decision_redirects_to_the_proposal(world, policy, client):
     p = make_proposal(world, world.alex_ind)
-    client.force_login(world.alex)
+    sign_in(client, world.alex)
     response = client.post(f"/proposals/{p.pk}/approve/", {"version": 1, "password": "pw-alex"})
     assert response.status_code == 302 and response["Location"] == f"/proposals/{p.pk}/"
     page = client.get(response["Location"]).content.decode()
@@ -129,7 +130,7 @@ def test_without_htmx_a_decision_redirects_to_the_proposal(world, policy, client
 
 def test_reject_and_comment_from_the_card(world, policy, client):
     p = make_proposal(world, world.joint)
-    client.force_login(world.jordan)
+    sign_in(client, world.jordan)
     comment = client.post(f"/proposals/{p.pk}/comment/", {"body": "Why now?"}, **HTMX)
     assert comment.status_code == 200 and "Why now?" in comment.content.decode()
     no_reason = client.post(f"/proposals/{p.pk}/reject/", {"version": 1, "reason": ""}, **HTMX)
@@ -142,10 +143,10 @@ def test_reject_and_comment_from_the_card(world, policy, client):
 def test_people_who_may_not_decide_get_403_and_strangers_404(world, policy, client):
     p = make_proposal(world, world.alex_ind)
     for user in (world.taylor, world.reporter, world.advisor, world.jordan):
-        client.force_login(user)
+        sign_in(client, user)
         response = client.post(f"/proposals/{p.pk}/approve/", {"version": 1, "password": f"pw-{user.username}"}, **HTMX)
         assert response.status_code == 403, user
-    client.force_login(world.chen)
+    sign_in(client, world.chen)
     assert client.get(f"/proposals/{p.pk}/").status_code == 404
     assert client.post(f"/proposals/{p.pk}/approve/", {"version": 1}).status_code == 404
     assert status(p) == "awaiting_approval"
@@ -196,7 +197,7 @@ def test_api_tokens_read_proposals_but_never_decide(world, policy):
 def test_the_nav_shows_unread_notifications_with_one_query(world, policy, client):
     p = make_proposal(world, world.joint, status="proposed", expires_in=None)
     approvals.proposal_submit(proposal=p)
-    client.force_login(world.jordan)
+    sign_in(client, world.jordan)
     page = client.get("/inbox/").content.decode()
     assert 'id="nav-inbox" data-unread="1"' in page and "Inbox (1)" in page
     from django.template import Context, Template
@@ -220,14 +221,14 @@ def test_the_household_page_summarises_approvals_in_one_query(world, policy, cli
         )
     assert len(queries) == 1
     assert "1 proposal awaiting approval" in html and "1 approved, to execute" in html
-    client.force_login(world.alex)
+    sign_in(client, world.alex)
     page = client.get(f"/households/{world.household.pk}/").content.decode()
     assert "1 proposal awaiting approval" in page and f"/households/{world.household.pk}/policy/" in page
 
 
 def test_every_decision_writes_exactly_one_audit_event_with_the_ip(world, policy, client):
     p = make_proposal(world, world.alex_ind)
-    client.force_login(world.alex)
+    sign_in(client, world.alex)
     client.post(f"/proposals/{p.pk}/approve/", {"version": 1, "password": "pw-alex"}, REMOTE_ADDR="203.0.113.9")
     event = AuditEvent.objects.get(action="proposal.approve")
     assert (event.actor, event.ip, event.household) == (world.alex, "203.0.113.9", world.household)

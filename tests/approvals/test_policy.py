@@ -15,6 +15,7 @@ from harvester.policy import (
     policy_in_force,
 )
 from tests.approvals.factories import acknowledged_policy
+from tests.signin import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -95,7 +96,7 @@ def test_the_policy_page_shows_the_version_history_and_who_acknowledged(world, c
     for user in (world.alex, world.jordan, world.taylor):
         policy_acknowledge(policy=v1, user=user)
     draft(world, proposal_expiry_days=3)
-    client.force_login(world.jordan)
+    sign_in(client, world.jordan)
     page = client.get(f"/households/{world.household.pk}/policy/").content.decode()
     assert "Version 1 is in force" in page
     assert "Version 2 (awaiting acknowledgment; version 1 governs until then)" in page
@@ -113,9 +114,9 @@ def test_the_policy_page_shows_the_version_history_and_who_acknowledged(world, c
 def test_the_advisor_edits_the_policy_through_a_form_that_creates_a_version(world, client):
     draft(world)
     url = f"/households/{world.household.pk}/policy/edit/"
-    client.force_login(world.alex)
+    sign_in(client, world.alex)
     assert client.get(url).status_code == 403
-    client.force_login(world.advisor)
+    sign_in(client, world.advisor)
     form = client.get(url)
     assert form.status_code == 200 and 'value="1000.00"' in form.content.decode()
     data = {

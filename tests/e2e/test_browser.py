@@ -9,10 +9,24 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def login(page, base, username):
+    """The login form, then the code step for a user with a second factor (advisors are given one)."""
+    from django.contrib.auth import get_user_model
+
+    from accounts import mfa
+    from tests.signin import totp_code, totp_device
+
+    user = get_user_model().objects.get(username=username)
+    if mfa.mfa_required(user):
+        totp_device(user)
     page.goto(f"{base}/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", "pw-" + username)
     page.click("button[type=submit]")
+    if mfa.has_second_factor(user):
+        page.wait_for_url(f"{base}/login/verify/**")
+        page.fill("#id_code", totp_code(user))
+        page.click("button:has-text('Continue')")
+    page.wait_for_url(lambda url: "/login/" not in url)
 
 
 def test_a_member_logs_in_and_sees_the_lots(world, live_server, page, tmp_path):

@@ -15,7 +15,7 @@ from lots.importers import (
     detect_format,
     parse_file,
 )
-from lots.importers.base import money, parse_day
+from lots.importers.base import money, parse_day, plain
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -270,3 +270,33 @@ def test_fingerprints_keep_identical_rows_apart_and_are_stable():
     a = parse_file("date,ticker,action,quantity,price\n2025-01-02,VTI,buy,45,100\n", name="a.csv")
     b = parse_file("date,ticker,action,quantity,price\n2025-01-02,VTI,buy,45.000,100.00\n", name="b.csv")
     assert content_fingerprints(list(a.records)) == content_fingerprints(list(b.records))
+
+
+def test_fingerprints_do_not_change_from_one_version_to_the_next():
+    # Transactions already on record carry these: a changed hash would import the same trades twice.
+    result = parse_file("date,ticker,action,quantity,price,fees,acquired_date,basis\n"
+                        "2025-01-02,VTI,buy,45.000,100.10,0.50,,\n"
+                        "2025-01-02,VTI,buy,45,100.1,0.5,,\n"
+                        "2025-01-03,BND,transfer_in,2.5,,,2020-01-01,180.20\n", name="a.csv")
+    assert content_fingerprints(list(result.records)) == [
+        "c1:acc8bde81909ad0d6f5c6773f3e279781e731854",
+        "c1:7f4c61fe3c4ae5b30a633653e550c61c465bac37",  # the same trade again: ordinal 1
+        "c1:7bcb373b81aa4769adb09abf53ebd0e640e9d32b",
+    ]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("45", "45"), ("45.000", "45"), ("0.50", "0.5"), ("100", "100"), ("1E+2", "100"), ("-1.50", "-1.5"),
+    ("0.000", "0"), ("1E-9", "0.000000001"), ("123.456", "123.456"),
+])
+def test_plain_writes_a_number_without_exponent_or_trailing_zeros(text, expected):
+    assert plain(D(text)) == expected
+
+
+def test_generic_rows_with_spaces_or_capitals_read_like_plain_rows():
+    header = "trade_id,date,account,ticker,action,quantity,price,fees\n"
+    tidy = parse_file(header + "t1,2025-01-02,brk,VTI,buy,10,250.00,\nt2,2025-01-03,brk,VTI,sell,4,251,0.5\n", name="a")
+    loose = parse_file(header + " t1 , 2025-01-02 ,brk , vti ,Buy, 10 ,250.00,  \nt2,2025-01-03,brk,VTI, SELL,4,251 ,0.5\n",
+                       name="a")
+    assert loose.records == tidy.records and loose.accounts == tidy.accounts == ("brk",)
+    assert tidy.records[0].fees == D(0)

@@ -14,6 +14,7 @@ from rest_framework.test import APIClient
 
 from lots.ledger import ledger_recompute
 from lots.models import Disposal, Lot, WashSaleAdjustment
+from tests.signin import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -60,7 +61,7 @@ def test_a_recompute_is_idempotent(scenario):
 
 
 def test_the_realized_page_shows_each_owners_w_rows(scenario, client):
-    client.force_login(scenario.jordan)
+    sign_in(client, scenario.jordan)
     page = client.get(f"/households/{scenario.household.pk}/realized/?year=2026").content.decode()
     assert "Form 8949, 2026" in page
     assert 'data-code="W"' in page and "$70.00" in page
@@ -70,7 +71,7 @@ def test_the_realized_page_shows_each_owners_w_rows(scenario, client):
 
 
 def test_the_8949_csv_is_exact_and_complete(scenario, client):
-    client.force_login(scenario.advisor)
+    sign_in(client, scenario.advisor)
     body = client.get(f"/households/{scenario.household.pk}/realized/form8949.csv?year=2026").content.decode()
     lines = body.strip().splitlines()
     assert lines[0].startswith("owners,part,box,description")

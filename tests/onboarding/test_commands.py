@@ -80,6 +80,7 @@ def test_synthetic_prices_never_replace_real_ones(world):
 
 
 def test_bench_import_prints_rows_per_second_and_leaves_nothing(world):
-    out = run("bench_import", "--rows", "300")
+    out = run("bench_import", "--rows", "300", "--recompute")
     assert "rows/s" in out and "rolled back" in out
+    assert "ledger recompute (300 trades -> " in out
     assert not Transaction.objects.exists()

@@ -178,3 +178,49 @@ def test_the_same_trade_from_another_export_is_flagged(world, fixture_text):
     generic = "date,ticker,action,quantity,price,fees\n2025-01-10,VTI,buy,10,250.01,0\n"
     batch = preview(world, generic, name="g.csv")
     assert any("already on record (from h.csv" in w for w in batch.summary["warnings"])
+
+
+def test_a_file_is_written_a_chunk_at_a_time_rounded_at_the_edges_with_its_provenance(world, monkeypatch):
+    monkeypatch.setattr(imports, "COPY_CHUNK", 2)  # five rows: three chunks
+    text = ("trade_id,date,ticker,action,quantity,price,fees\n"
+            "a1,2025-01-06,VTI,buy,10,250.1234565,0.005\n"
+            "a2,2025-01-06,VTI,buy,0.12345678,250.1234565,0.015\n"
+            "a3,2025-01-07,BND,buy,3,72.5,0\n"
+            "a4,2025-01-08,VTI,sell,4,251,0.5\n"
+            ",2025-01-08,VTI,sell,1,251,0.5\n")
+    commit(world, preview(world, text, name="big.csv"))
+    rows = list(Transaction.objects.order_by("source_row").values_list(
+        "custodian_txn_id", "seq", "quantity", "price", "fees", "source_file", "source_row"))
+    assert [r[:5] for r in rows] == [
+        ("a1", 0, D("10"), D("250.123457"), D("0.01")),  # ROUND_HALF_UP, only beyond the column's places
+        ("a2", 1, D("0.12345678"), D("250.123457"), D("0.02")),
+        ("a3", 0, D("3"), D("72.5"), D("0")),
+        ("a4", 0, D("4"), D("251"), D("0.5")),
+        ("", 1, D("1"), D("251"), D("0.5")),
+    ]
+    batch = ImportBatch.objects.get()
+    assert {r[5] for r in rows} == {f"big.csv (import {batch.pk})"} and [r[6] for r in rows] == [2, 3, 4, 5, 6]
+    again = preview(world, text, name="big.csv")
+    assert (again.summary["transactions"], again.summary["duplicates"]) == (0, 5)
+
+
+def test_an_oversell_counts_the_shares_already_on_record(world):
+    world.trade(world.alex_ind, "VTI", "2025-01-02", "buy", "5", "100")
+    text = ("date,ticker,action,quantity,price\n"
+            "2025-02-03,VTI,sell,4,110\n"  # 5 on record: fine
+            "2025-02-04,VTI,sell,3,110\n"  # 1 left
+            "2025-02-04,BND,buy,2,70\n"
+            "2025-02-05,BND,sell,3,70\n")
+    errors = preview(world, text, name="t.csv").summary["errors"]
+    assert [e.split(",")[1] for e in errors] == [" row 5: sells 3 BND on 2025-02-05", " row 3: sells 3 VTI on 2025-02-04"]
+    assert "holds only 1 then" in errors[1] and "holds only 2 then" in errors[0]
+
+
+def test_the_database_refuses_a_second_transaction_with_the_same_fingerprint_or_custodian_id(world):
+    from django.db import IntegrityError, transaction
+
+    world.trade(world.alex_ind, "VTI", "2025-01-02", "buy", "5", "100", fingerprint="c1:abc", custodian_txn_id="x1")
+    for key in ({"fingerprint": "c1:abc"}, {"custodian_txn_id": "x1"}):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            world.trade(world.alex_ind, "VTI", "2025-01-03", "buy", "1", "100", **key)
+    world.trade(world.joint, "VTI", "2025-01-02", "buy", "5", "100", fingerprint="c1:abc", custodian_txn_id="x1")

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from harvester.models import AuditEvent
 from lots.models import ImportBatch, Price, ScheduledPurchase, Security, Transaction
+from tests.signin import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -18,7 +19,7 @@ def upload(name, text):
 
 
 def test_an_advisor_uploads_previews_and_confirms(world, client, fixture_text):
-    client.force_login(world.advisor)
+    sign_in(client, world.advisor)
     url = f"/households/{world.household.pk}/imports/"
     response = client.post(url, {"account": world.alex_ind.pk, "format": "auto",
                                  "file": upload("trades.csv", fixture_text("generic_trades.csv"))})
@@ -34,7 +35,7 @@ def test_an_advisor_uploads_previews_and_confirms(world, client, fixture_text):
 
 
 def test_a_refused_file_shows_why_and_offers_no_confirm(world, client, fixture_text):
-    client.force_login(world.advisor)
+    sign_in(client, world.advisor)
     url = f"/households/{world.household.pk}/imports/"
     response = client.post(url, {"account": world.alex_ind.pk, "format": "auto",
                                  "file": upload("bad.csv", fixture_text("generic_bad.csv"))}, follow=True)
@@ -44,7 +45,7 @@ def test_a_refused_file_shows_why_and_offers_no_confirm(world, client, fixture_t
 
 
 def test_a_binary_upload_is_refused_at_once(world, client):
-    client.force_login(world.advisor)
+    sign_in(client, world.advisor)
     response = client.post(f"/households/{world.household.pk}/imports/", {
         "account": world.alex_ind.pk, "format": "auto", "file": SimpleUploadedFile("x.xlsx", b"PK\x03\x04abc")})
     assert response.status_code == 400 and "Excel workbook" in response.content.decode()
@@ -52,7 +53,7 @@ def test_a_binary_upload_is_refused_at_once(world, client):
 
 
 def test_preview_again_with_the_account_in_the_file_is_an_htmx_swap(world, client, fixture_text):
-    client.force_login(world.advisor)
+    sign_in(client, world.advisor)
     url = f"/households/{world.household.pk}/imports/"
     client.post(url, {"account": world.joint.pk, "format": "auto",
                       "file": upload("all.csv", fixture_text("fidelity_all_accounts.csv"))})
@@ -66,9 +67,9 @@ def test_preview_again_with_the_account_in_the_file_is_an_htmx_swap(world, clien
 
 
 def test_members_cannot_import(world, client):
-    client.force_login(world.alex)
+    sign_in(client, world.alex)
     assert client.get(f"/households/{world.household.pk}/imports/").status_code == 403
-    client.force_login(world.reporter)
+    sign_in(client, world.reporter)
     assert client.post(f"/households/{world.household.pk}/imports/", {}).status_code == 403
 
 
@@ -77,11 +78,11 @@ def test_the_prices_page_shows_staleness_and_takes_an_upload(world, client, fixt
     world.trade(world.alex_ind, "BND", "2024-01-02", "buy", "1", "70")
     today = timezone.localdate()
     world.price("VTI", str(today - timedelta(days=30)), "250")
-    client.force_login(world.alex)
+    sign_in(client, world.alex)
     page = client.get(f"/households/{world.household.pk}/prices/").content.decode()
     assert 'data-ticker="VTI" data-stale="yes"' in page and 'data-ticker="BND" data-stale="yes"' in page
     assert client.post(f"/households/{world.household.pk}/prices/", {}).status_code == 403
-    client.force_login(world.advisor)
+    sign_in(client, world.advisor)
     rows = f"date,ticker,close\n{today},VTI,301.10\n{today},BND,72.11\n{today},ZZZZ,1\n"
     response = client.post(f"/households/{world.household.pk}/prices/", {"file": upload("p.csv", rows)})
     page = response.content.decode()
@@ -91,7 +92,7 @@ def test_the_prices_page_shows_staleness_and_takes_an_upload(world, client, fixt
 
 
 def test_the_scheduled_page_lists_next_dates_and_the_advisor_edits(world, client):
-    client.force_login(world.advisor)
+    sign_in(client, world.advisor)
     url = f"/households/{world.household.pk}/scheduled/"
     vti = Security.objects.get(ticker="VTI")
     today = timezone.localdate()
@@ -113,10 +114,10 @@ def test_the_scheduled_page_lists_next_dates_and_the_advisor_edits(world, client
     purchase.refresh_from_db()
     assert purchase.paused_until == date.fromisoformat(pause)
     assert AuditEvent.objects.filter(action="scheduled_purchase.update").exists()
-    client.force_login(world.alex)
+    sign_in(client, world.alex)
     assert client.get(url).status_code == 200
     assert client.post(f"{url}{purchase.pk}/delete/").status_code == 403
-    client.force_login(world.advisor)
+    sign_in(client, world.advisor)
     assert client.post(f"{url}{purchase.pk}/delete/").status_code == 302 and not ScheduledPurchase.objects.exists()
     assert client.post(f"{url}{purchase.pk}/delete/").status_code == 404
 
@@ -130,7 +131,7 @@ def test_the_export_escapes_formulas_and_re_imports_to_nothing(world, client, fi
     batch = imports.import_preview(account=world.alex_ind, text=fixture_text("generic_trades.csv"), file_name="t.csv",
                                    actor=world.advisor, options=ImportOptions())
     imports.import_commit(household=world.household, batch_id=batch.pk, sha256=batch.sha256, actor=world.advisor)
-    client.force_login(world.alex)
+    sign_in(client, world.alex)
     body = client.get(f"/households/{world.household.pk}/transactions.csv").content.decode()
     assert "'=HYPERLINK" in body and ",=HYPERLINK" not in body
     again = imports.import_preview(account=world.alex_ind, text=body, file_name="export.csv", actor=world.advisor,
@@ -139,9 +140,9 @@ def test_the_export_escapes_formulas_and_re_imports_to_nothing(world, client, fi
 
 
 def test_the_household_page_links_the_onboarding_pages(world, client):
-    client.force_login(world.advisor)
+    sign_in(client, world.advisor)
     page = client.get(f"/households/{world.household.pk}/").content.decode()
     assert f"/households/{world.household.pk}/imports/" in page and f"/households/{world.household.pk}/scheduled/" in page
-    client.force_login(world.alex)
+    sign_in(client, world.alex)
     page = client.get(f"/households/{world.household.pk}/").content.decode()
     assert f"/households/{world.household.pk}/imports/" not in page

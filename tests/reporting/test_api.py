@@ -9,6 +9,8 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from tests.signin import sign_in
+
 pytestmark = pytest.mark.django_db
 
 
@@ -41,14 +43,46 @@ def test_open_lots_are_paged_and_valued(history, api):
     assert api.get(base(history) + "open-lots/?ticker=iefa").json()["count"] == 1
 
 
-def test_the_fast_lot_rows_equal_the_serializer(history):
+def lots_as_the_selector_values_them(world, accounts=None):
+    """LotOut over lots.selectors.household_lots, the rules the open-lots page's plain SQL must follow."""
     from django.utils import timezone
 
-    from harvester.api import LotOut, lot_out
+    from harvester.api import LotOut
     from lots import selectors
 
-    views = selectors.household_lots(history.household, as_of=timezone.localdate())
-    assert [lot_out(v) for v in views] == [dict(row) for row in LotOut(views, many=True).data]
+    views = selectors.household_lots(world.household, as_of=timezone.localdate())
+    rows = [dict(row) for row in LotOut(views, many=True).data]
+    return sorted((r for r in rows if accounts is None or r["account"] in accounts), key=lambda r: r["id"])
+
+
+def test_open_lot_pages_value_lots_as_the_lot_selector_does(history, api):
+    from lots.ledger import ledger_recompute
+
+    # A fractional lot of a fund with no stored close: no price, value or unrealized.
+    history.trade(history.jordan_ind, "SCHB", "2026-02-02", "buy", "3.123456", "20.1234")
+    ledger_recompute(household_id=history.household.pk)
+    expected = lots_as_the_selector_values_them(history)
+    assert any(r["price"] is None for r in expected) and len(expected) == 6
+    pages = [api.get(base(history) + f"open-lots/?limit=4&offset={offset}").json() for offset in (0, 4, 8)]
+    assert [r for page in pages for r in page["results"]] == expected
+    assert [page["count"] for page in pages] == [6, 6, 6] and pages[2]["results"] == []
+    joint_and_jordan = {history.joint.pk, history.jordan_ind.pk}
+    by_owner = api.get(base(history) + f"open-lots/?owner={history.jordan_owner.pk}").json()
+    assert by_owner["results"] == lots_as_the_selector_values_them(history, joint_and_jordan)
+    by_account = api.get(base(history) + f"open-lots/?account={history.joint.pk}&ticker=vti").json()
+    assert by_account["results"] == lots_as_the_selector_values_them(history, {history.joint.pk})
+
+
+def test_an_open_lots_page_past_the_end_is_empty(history, api):
+    body = api.get(base(history) + "open-lots/?offset=99999999999999999999999").json()
+    assert body["count"] == 5 and body["results"] == [] and body["next"] is None
+    assert api.get(base(history) + "open-lots/?limit=2", HTTP_ACCEPT="text/html").status_code == 200  # browsable
+
+
+def test_an_open_lots_page_is_five_queries(history, api, django_assert_num_queries):
+    # The token, the caller's role, the household, the page with its count, the page's latest closes.
+    with django_assert_num_queries(5):
+        assert api.get(base(history) + "open-lots/?limit=200").status_code == 200
 
 
 def test_transactions_filter_by_year_action_and_owner(history, api):
@@ -156,7 +190,7 @@ def test_a_token_can_be_rotated_in_the_browser_and_revoked_by_itself(history, ap
     from harvester.models import AuditEvent
 
     session = APIClient()
-    session.force_login(history.reporter)
+    sign_in(session, history.reporter)
     old = Token.objects.get(user=history.reporter).key
     made = session.post("/api/token/rotate/")
     assert made.status_code == 201 and made.json()["key"] != old
@@ -209,7 +243,7 @@ def test_the_docs_page_links_the_schema_and_needs_no_cdn(client):
 
 
 def test_the_access_page_shows_a_new_api_token_once(history, client):
-    client.force_login(history.alex)
+    sign_in(client, history.alex)
     page = client.post("/reporting/access/", {"action": "api-rotate"}).content.decode()
     key = Token.objects.get(user=history.alex).key
     assert f'<code id="api-token-key">{key}</code>' in page

@@ -6,6 +6,7 @@ import pytest
 
 from harvester import calendar
 from reporting import services
+from tests.signin import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -95,7 +96,7 @@ def test_a_revoked_or_replaced_address_stops_working(history, client):
     assert client.get(f"/calendar/{new}.ics").status_code == 200
     services.calendar_token_revoke(user=history.alex)
     assert client.get(f"/calendar/{new}.ics").status_code == 403
-    client.force_login(history.alex)
+    sign_in(client, history.alex)
     assert client.get(f"/calendar/{new}.ics").status_code == 404  # logged in: not an address of theirs
 
 
@@ -117,7 +118,7 @@ def test_only_the_hash_is_stored(history):
 def test_the_access_page_shows_the_address_once(history, client):
     from harvester.models import AuditEvent
 
-    client.force_login(history.alex)
+    sign_in(client, history.alex)
     page = client.post("/reporting/access/", {"action": "calendar-rotate"}).content.decode()
     assert 'id="calendar-url"' in page and "/calendar/" in page
     again = client.get("/reporting/access/").content.decode()

@@ -7,6 +7,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from tests.signin import sign_in
+
 pytestmark = pytest.mark.django_db
 
 
@@ -15,7 +17,7 @@ def url(world, query=""):
 
 
 def test_a_member_sees_measures_charts_and_tables(history, client):
-    client.force_login(history.jordan)
+    sign_in(client, history.jordan)
     response = client.get(url(history, "?year=2026"))
     assert response.status_code == 200
     page = response.content.decode()
@@ -34,13 +36,13 @@ def test_the_page_says_when_losses_harvested_means_all_losses(history, client):
     from harvester.models import Execution
 
     Execution.objects.all().delete()
-    client.force_login(history.alex)
+    sign_in(client, history.alex)
     page = client.get(url(history)).content.decode()
     assert 'id="harvest-source"' in page and "all realized losses" in page
 
 
 def test_the_year_links_swap_the_focus_partial(history, client):
-    client.force_login(history.alex)
+    sign_in(client, history.alex)
     response = client.get(url(history, "?year=2025"), HTTP_HX_REQUEST="true", HTTP_HX_TARGET="focus")
     body = response.content.decode()
     assert body.lstrip().startswith('<section id="focus" data-year="2025"')
@@ -48,7 +50,7 @@ def test_the_year_links_swap_the_focus_partial(history, client):
 
 
 def test_the_drill_down_is_htmx_partials_with_plain_links(history, client):
-    client.force_login(history.alex)
+    sign_in(client, history.alex)
     page = client.get(url(history, "?year=2026")).content.decode()
     group = f"{history.alex_owner.pk}"
     assert f'href="/households/{history.household.pk}/dashboard/?year=2026&amp;group={group}#drill"' in page
@@ -71,19 +73,19 @@ def test_the_drill_down_is_htmx_partials_with_plain_links(history, client):
     ["?year=abc", "?year=1200", "?owner=999999", "?account=999999", "?group=1-2-3", "?account=x", "?page=0&account=1"],
 )
 def test_it_answers_404_to_a_malformed_or_foreign_filter(history, client, query):
-    client.force_login(history.alex)
+    sign_in(client, history.alex)
     assert client.get(url(history, query)).status_code == 404
 
 
 def test_it_refuses_another_households_account_and_owner(history, client):
-    client.force_login(history.alex)
+    sign_in(client, history.alex)
     assert client.get(url(history, f"?account={history.chen_account.pk}")).status_code == 404
     chen_owner = history.chen_account.owners.first()
     assert client.get(url(history, f"?owner={chen_owner.pk}")).status_code == 404
 
 
 def test_one_owners_dashboard(history, client):
-    client.force_login(history.alex)
+    sign_in(client, history.alex)
     page = client.get(url(history, f"?owner={history.jordan_owner.pk}&year=2026")).content.decode()
     assert "Morgan household: Jordan" in page
     assert 'data-level="accounts"' in page and "Joint" in page and "Alex individual" not in page
@@ -93,17 +95,17 @@ def test_an_advisor_sees_every_household_in_one_dashboard(history, client):
     from accounts.models import Membership
 
     Membership.objects.create(household=history.other_household, user=history.advisor, role="advisor")
-    client.force_login(history.advisor)
+    sign_in(client, history.advisor)
     page = client.get("/dashboard/?year=2026").content.decode()
     assert "All your households" in page
     assert f'href="/households/{history.household.pk}/dashboard/?year=2026">Morgan household' in page
     assert "Chen household" in page
-    client.force_login(history.chen)  # a member sees only their own
+    sign_in(client, history.chen)  # a member sees only their own
     assert "Morgan" not in client.get("/dashboard/").content.decode()
 
 
 def test_the_dashboard_lists_upcoming_dates(history, client):
-    client.force_login(history.alex)
+    sign_in(client, history.alex)
     page = client.get(url(history)).content.decode()
     assert 'data-kind="year_end"' in page and "2026-12-31" in page
 
@@ -127,7 +129,7 @@ def count_queries(client, address, **headers):
 
 def test_the_dashboard_costs_the_same_queries_whatever_the_history(history, client, django_assert_max_num_queries):
     add_sales(history, 1)
-    client.force_login(history.advisor)
+    sign_in(client, history.advisor)
     few = count_queries(client, url(history, "?year=2024"))
     drill_few = count_queries(client, url(history, f"?year=2024&account={history.jordan_ind.pk}"),
                               HTTP_HX_REQUEST="true", HTTP_HX_TARGET="drill")
@@ -147,7 +149,7 @@ def test_the_dashboard_costs_the_same_queries_whatever_the_history(history, clie
 
 def test_the_sales_drill_down_is_paged(history, client):
     add_sales(history, 55)
-    client.force_login(history.jordan)
+    sign_in(client, history.jordan)
     first = client.get(url(history, f"?year=2024&account={history.jordan_ind.pk}")).content.decode()
     assert first.count('class="sale-row"') == 50 and "Page 1 of 2 (55 sales)" in first
     second = client.get(url(history, f"?year=2024&account={history.jordan_ind.pk}&page=2")).content.decode()
@@ -156,7 +158,7 @@ def test_the_sales_drill_down_is_paged(history, client):
 
 
 def test_chart_bars_match_the_table(history, client):
-    client.force_login(history.alex)
+    sign_in(client, history.alex)
     page = client.get(url(history)).content.decode()
     values = dict(re.findall(r'data-series="Long-term" data-value="([^"]+)"><title>(\d{4}),', page)[::-1])
     assert {v: Decimal(k) for k, v in values.items()} == {"2025": Decimal("0.00"), "2026": Decimal("119.00")}

@@ -6,6 +6,7 @@ from rest_framework.test import APIClient
 
 from harvester.models import HarvestScan
 from tests.scans.conftest import SCAN_DATE
+from tests.signin import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +22,7 @@ def scan_url(harvest):
 
 
 def test_the_household_page_loads_the_scan_panel_lazily(harvest, client, django_assert_max_num_queries):
-    client.force_login(harvest.world.alex)
+    sign_in(client, harvest.world.alex)
     page = client.get(f"/households/{harvest.household.pk}/").content.decode()
     assert f'hx-get="{scan_url(harvest)}"' in page and 'hx-trigger="load"' in page
     with django_assert_max_num_queries(12):
@@ -33,7 +34,7 @@ def test_the_household_page_loads_the_scan_panel_lazily(harvest, client, django_
 def test_an_advisor_scans_now_and_follows_the_progress(harvest, client):
     from harvester import scanning
 
-    client.force_login(harvest.world.advisor)
+    sign_in(client, harvest.world.advisor)
     panel = client.get(scan_url(harvest), HTTP_HX_REQUEST="true").content.decode()
     assert 'id="scan-now"' in panel
     response = client.post(scan_url(harvest), HTTP_HX_REQUEST="true")
@@ -53,7 +54,7 @@ def test_an_advisor_scans_now_and_follows_the_progress(harvest, client):
 
 
 def test_scan_now_without_htmx_redirects_to_the_scan_page(harvest, client):
-    client.force_login(harvest.world.advisor)
+    sign_in(client, harvest.world.advisor)
     response = client.post(scan_url(harvest))
     scan = HarvestScan.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/scans/{scan.pk}/"
@@ -63,7 +64,7 @@ def test_scan_now_without_htmx_redirects_to_the_scan_page(harvest, client):
 
 @pytest.mark.parametrize("who", ["alex", "taylor", "reporter"])
 def test_only_the_advisor_may_scan(harvest, client, who):
-    client.force_login(getattr(harvest.world, who))
+    sign_in(client, getattr(harvest.world, who))
     assert client.post(scan_url(harvest)).status_code == 403
     assert not HarvestScan.objects.exists()
 
@@ -71,19 +72,19 @@ def test_only_the_advisor_may_scan(harvest, client, who):
 def test_a_stranger_gets_404_for_the_scan_the_panel_and_a_proposal(harvest, client):
     scan = harvest.scan()
     proposal = harvest.open_proposals().first()
-    client.force_login(harvest.world.chen)
+    sign_in(client, harvest.world.chen)
     for url in (scan_url(harvest), f"/scans/{scan.pk}/", f"/households/{harvest.household.pk}/scan/proposals/{proposal.pk}/"):
         assert client.get(url).status_code == 404, url
     assert client.post(scan_url(harvest)).status_code == 404
     # A proposal of another household is not found through one's own household either.
-    client.force_login(harvest.world.chen)
+    sign_in(client, harvest.world.chen)
     assert client.get(f"/households/{harvest.world.other_household.pk}/scan/proposals/{proposal.pk}/").status_code == 404
 
 
 def test_the_proposal_page_shows_lots_figures_and_the_approval_link(harvest, client):
     harvest.scan()
     vti = harvest.open_proposals().get(sell_security__ticker="VTI")
-    client.force_login(harvest.world.jordan)
+    sign_in(client, harvest.world.jordan)
     page = client.get(f"/households/{harvest.household.pk}/scan/proposals/{vti.pk}/").content.decode()
     assert f"#{harvest.vti.pk}" in page and "Long-term" in page and "$5,000.00" in page and "$20,000.00" in page
     assert "Do not buy VTI or a fund tracking the same index anywhere in the household for 30 days" in page
@@ -93,7 +94,7 @@ def test_the_scans_page_lists_history_and_superseded_proposals(harvest, client):
     harvest.scan()
     harvest.prices({"VEA": "59"})
     harvest.scan()
-    client.force_login(harvest.world.advisor)
+    sign_in(client, harvest.world.advisor)
     page = client.get(scan_url(harvest)).content.decode()
     assert "Scan history" in page and "Earlier proposals" in page and "Superseded" in page
 

@@ -24,3 +24,9 @@ class Command(BaseCommand):
         for username, first, last in DEMO_USERS:
             self.stdout.write(f"  {username:<9} {first} {last}: {roles[username]}")
         self.stdout.write(f"Reporter API token: {result['token']}  (curl -H 'Authorization: Token …' /api/households/)")
+        self.stdout.write(
+            "The advisor logs in with a second factor (advisors must). For the code the login asks for, run\n"
+            "  DEBUG=1 .venv/bin/python manage.py totp_code advisor\n"
+            "(development only), or add the advisor's key to an authenticator app: DEBUG=1 .venv/bin/python "
+            "manage.py totp_code advisor --key"
+        )

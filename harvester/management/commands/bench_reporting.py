@@ -6,11 +6,15 @@ and permanent), executed harvests, daily closes and tax profiles. Rows are writt
 bulk_create, not through the ledger engine: the figures are synthetic, the sizes are what matter.
 The household is never deleted (its membership's audit rows are append-only): run on a throwaway database.
 
-Then it starts gunicorn (DEBUG off; HARVESTER_TESTING=1 only so that static files need no collectstatic
-and the API throttle does not cap the load) and measures, over real HTTP on 127.0.0.1:
+Then it starts gunicorn with harvester/gunicorn.conf.py (DEBUG off; HARVESTER_TESTING=1 only so that
+static files need no collectstatic and the API throttle does not cap the load) and measures, over real
+HTTP on 127.0.0.1:
   1. one page of 100 open lots from the API, one request at a time: p50 / p95 (target p95 <= 40 ms);
-  2. the same pages from 50 concurrent clients (a thread pool of http.client connections), bounded by a
-     request count and a time limit: requests per second (target >= 300);
+  2. the same pages from 50 concurrent keep-alive connections for --load-seconds: requests per second
+     (target >= 300). The load comes from wrk when it is installed (apt-get install wrk): a C client that
+     leaves the cores to the server. Without it (or with --client python), from a thread pool of
+     http.client connections in this process, which also stops after --load-requests and takes CPU from
+     the server on a small machine. The output says which client ran;
   3. the dashboard page, one at a time (target p95 <= 150 ms);
   4. its htmx partials: the year panel, and the drill-down at each level (target p95 <= 50 ms).
 It prints the figures and stops the gunicorn it started.
@@ -19,11 +23,14 @@ It prints the figures and stops the gunicorn it started.
 import http.client
 import os
 import random
+import runpy
 import secrets
+import shutil
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -61,10 +68,15 @@ class Command(BaseCommand):
         parser.add_argument("--open-lots", type=int, default=3_000)
         parser.add_argument("--requests", type=int, default=300, help="sequential requests per latency test")
         parser.add_argument("--concurrency", type=int, default=50)
-        parser.add_argument("--load-requests", type=int, default=6_000, help="stop the load test after this many")
-        parser.add_argument("--load-seconds", type=float, default=15.0, help="or after this long")
-        parser.add_argument("--workers", type=int, default=0, help="gunicorn workers (default: 2 x cores)")
-        parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker (gthread; 1: sync)")
+        parser.add_argument("--load-requests", type=int, default=6_000,
+                            help="the Python client stops the load test after this many")
+        parser.add_argument("--load-seconds", type=float, default=15.0, help="length of the load test")
+        parser.add_argument("--client", choices=["auto", "wrk", "python"], default="auto",
+                            help="load generator: wrk if installed (auto), or the Python thread pool")
+        parser.add_argument("--workers", type=int, default=0,
+                            help="gunicorn workers (default: harvester/gunicorn.conf.py's, one per core)")
+        parser.add_argument("--threads", type=int, default=0,
+                            help="threads per gunicorn worker (default: the config's; 1: sync workers)")
         parser.add_argument("--seed", type=int, default=7)
         parser.add_argument("--server-side-binding", action="store_true",
                             help="run gunicorn with psycopg server-side binding (prepared statements)")
@@ -90,10 +102,13 @@ class Command(BaseCommand):
         user = get_user_model().objects.get(username=USERNAME)
         token = Token.objects.get_or_create(user=user)[0].key
         cookie = f"sessionid={session_for(user)}"
-        workers = o["workers"] or 2 * (os.cpu_count() or 1)
-        with Gunicorn(workers, o["threads"], server_side_binding=o["server_side_binding"]) as server:
+        wrk = shutil.which("wrk")
+        if o["client"] == "wrk" and not wrk:
+            raise CommandError("wrk is not installed (apt-get install wrk), use --client python")
+        o["wrk"] = wrk if o["client"] != "python" else None
+        with Gunicorn(o["workers"], o["threads"], server_side_binding=o["server_side_binding"]) as server:
             binding = ", server-side binding" if o["server_side_binding"] else ""
-            self.say(f"gunicorn: {workers} workers x {o['threads']} threads{binding} on 127.0.0.1:{server.port}")
+            self.say(f"gunicorn: {server.describe()}{binding} on 127.0.0.1:{server.port}")
             self.run_all(server.port, household, token, cookie, counts["open lots"], years[-1], o)
 
     def run_all(self, port, household, token, cookie, n_lots, year, o):
@@ -108,9 +123,15 @@ class Command(BaseCommand):
         results = []
         lat = sequential(port, [lots_path() for _ in range(o["requests"])], api)
         results.append(("API: page of 100 open lots, sequential", lat, "p95 <= 40 ms", lat["p95"] <= 40))
-        load = concurrent(port, lots_path, api, o["concurrency"], o["load_requests"], o["load_seconds"])
+        if o["wrk"]:
+            client = f"wrk ({o['wrk']}), {o['concurrency']} connections"
+            load = wrk_load(o["wrk"], port, f"/api/households/{household.pk}/open-lots/?limit=100&offset=", pages,
+                            api, o["concurrency"], o["load_seconds"])
+        else:
+            client = f"Python thread pool, {o['concurrency']} http.client connections (wrk not used)"
+            load = concurrent(port, lots_path, api, o["concurrency"], o["load_requests"], o["load_seconds"])
         self.say(
-            f"load: {load['done']:,} requests in {load['seconds']:.1f} s from {o['concurrency']} clients, "
+            f"load from {client}: {load['done']:,} requests in {load['seconds']:.1f} s, "
             f"{load['errors']} errors; latency under load p50 {load['p50']:.1f} ms, p95 {load['p95']:.1f} ms"
         )
         base = f"/households/{household.pk}/dashboard/"
@@ -140,7 +161,8 @@ class Command(BaseCommand):
             self.say(f"{label:44} {r['n']:>5} {r['p50']:>8.1f} {r['p95']:>8.1f}  {target} {'ok' if ok else 'MISSED'}")
         ok = load["rps"] >= 300
         self.say(f"{'API: open lots, ' + str(o['concurrency']) + ' concurrent clients':44} {load['done']:>5} "
-                 f"{load['rps']:>8.0f} req/s      target >= 300 req/s {'ok' if ok else 'MISSED'}")
+                 f"{load['rps']:>8.0f} req/s      target >= 300 req/s {'ok' if ok else 'MISSED'}"
+                 f" ({'wrk' if o['wrk'] else 'Python client'})")
 
     def say(self, text: str) -> None:
         self.stdout.write(text)
@@ -304,9 +326,12 @@ def session_for(user) -> str:
 
 
 class Gunicorn:
-    """gunicorn on a free loopback port with this process's database, stopped on exit."""
+    """gunicorn with harvester/gunicorn.conf.py on a free loopback port with this process's database, stopped on
+    exit. Workers and threads: the config's unless given (0)."""
 
-    def __init__(self, workers: int, threads: int, *, server_side_binding: bool = False):
+    CONFIG = "harvester/gunicorn.conf.py"
+
+    def __init__(self, workers: int = 0, threads: int = 0, *, server_side_binding: bool = False):
         self.workers, self.threads, self.server_side_binding = workers, threads, server_side_binding
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
@@ -328,11 +353,14 @@ class Gunicorn:
             f"postgres://{db['USER']}:{db.get('PASSWORD') or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
             + ("?server_side_binding=true" if self.server_side_binding else "")
         )
+        sizes = []
+        if self.workers:
+            sizes += ["--workers", str(self.workers)]
+        if self.threads:
+            sizes += ["--threads", str(self.threads), "--worker-class", "gthread" if self.threads > 1 else "sync"]
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "harvester.wsgi:application", "--bind", f"127.0.0.1:{self.port}",
-             "--workers", str(self.workers), "--threads", str(self.threads),
-             "--worker-class", "gthread" if self.threads > 1 else "sync",
-             "--keep-alive", "30", "--backlog", "512", "--log-level", "warning"],
+            [sys.executable, "-m", "gunicorn", "harvester.wsgi:application", "--config", self.CONFIG,
+             "--bind", f"127.0.0.1:{self.port}", *sizes],
             cwd=settings.BASE_DIR, env=env,
         )
         deadline = time.monotonic() + 60
@@ -346,6 +374,13 @@ class Gunicorn:
             except OSError:
                 time.sleep(0.2)
         raise CommandError("gunicorn did not answer within 60 s")
+
+    def describe(self) -> str:
+        """Workers and threads as gunicorn runs them (the config's defaults unless given)."""
+        config = runpy.run_path(str(settings.BASE_DIR / self.CONFIG))  # the file gunicorn reads
+        workers, threads = self.workers or config["workers"], self.threads or config["threads"]
+        kind = f"{threads} threads each (gthread)" if threads > 1 else "sync"
+        return f"{workers} workers, {kind}, config {self.CONFIG}"
 
     def __exit__(self, *exc):
         if self.proc and self.proc.poll() is None:
@@ -426,3 +461,39 @@ def concurrent(port: int, make_path, headers: dict, clients: int, limit: int, se
     elapsed = time.perf_counter() - started
     summary = _summary(times)
     return {**summary, "done": len(times), "errors": errors[0], "seconds": elapsed, "rps": len(times) / elapsed}
+
+
+WRK_SCRIPT = """
+math.randomseed(%(seed)d)
+%(headers)s
+request = function()
+  return wrk.format("GET", "%(path)s" .. (math.random(0, %(pages)d - 1) * 100))
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("wrk-result %%d %%d %%d %%d %%d\\n", summary.requests, summary.duration,
+    e.connect + e.read + e.write + e.status + e.timeout, latency:percentile(50), latency:percentile(95)))
+end
+"""
+
+
+def wrk_load(wrk: str, port: int, path: str, pages: int, headers: dict, connections: int, seconds: float) -> dict:
+    """`connections` keep-alive connections from wrk (one thread) for `seconds`, each GET a random page."""
+    lua = WRK_SCRIPT % {
+        "seed": 1, "path": path, "pages": pages,
+        "headers": "\n".join(f'wrk.headers["{k}"] = "{v}"' for k, v in headers.items()),
+    }
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
+        script.write(lua)
+        script.flush()
+        out = subprocess.run(
+            [wrk, "--threads", "1", "--connections", str(connections), "--duration", f"{max(1, round(seconds))}s",
+             "--timeout", "30s", "--script", script.name, f"http://127.0.0.1:{port}"],
+            capture_output=True, text=True, check=True,
+        ).stdout
+    line = next((x for x in out.splitlines() if x.startswith("wrk-result ")), None)
+    if line is None:
+        raise CommandError(f"wrk printed no result:\n{out}")
+    done, micros, errors, p50, p95 = (int(x) for x in line.split()[1:])
+    return {"n": done, "done": done, "errors": errors, "seconds": micros / 1e6, "rps": done / (micros / 1e6),
+            "p50": p50 / 1000, "p95": p95 / 1000}

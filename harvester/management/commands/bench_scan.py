@@ -66,6 +66,8 @@ class Command(BaseCommand):
                             help="also time 'Scan now' of one household with this many lots (0: skip)")
         parser.add_argument("--as-of", default="2026-12-10", help="scan date (closes are from the weekday before)")
         parser.add_argument("--concurrency", type=int, default=2, help="prefork children of the worker")
+        parser.add_argument("--chunk-size", type=int, default=None,
+                            help="households per chunk for this run (default: the SCAN_CHUNK_SIZE setting)")
         parser.add_argument("--reruns", type=int, default=1, help="timed re-runs after the first scan")
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument("--reuse", action="store_true", help="time the bench data already in the database")
@@ -78,6 +80,10 @@ class Command(BaseCommand):
         if o["households"] < 1 or o["lots"] < o["households"]:
             raise CommandError("--households must be at least 1 and --lots at least --households")
         as_of = date.fromisoformat(o["as_of"])
+        if o["chunk_size"]:
+            if o["chunk_size"] < 1:
+                raise CommandError("--chunk-size must be at least 1")
+            settings.SCAN_CHUNK_SIZE = o["chunk_size"]  # this process (no REDIS_URL) and the workers' environment
         rng = random.Random(o["seed"])
         existing = Household.objects.filter(name__startswith=PREFIX).exclude(name=PREFIX + "single").count()
         if existing and not o["reuse"]:
@@ -120,9 +126,11 @@ class Command(BaseCommand):
                          + (f", {len(scan.errors)} messages" if scan.errors else "")
                          + (f"; workers used {cpu:.1f} CPU-seconds" if workers else ""))
                 if scan.proposals_created:
+                    early = HarvestProposal.objects.filter(scan=scan).exclude(status="proposed").count()
                     drained = wait_submitted()
                     self.say(f"    then the approvals flow took {drained:.1f} s more to submit them "
-                             f"(harvester.approvals.proposal_submit: approvers, notifications, audit)")
+                             f"(harvester.approvals.proposal_submit: approvers, notifications, audit); "
+                             f"{early:,} were submitted while the scan ran")
             scan, seconds = runs[0]
             created = scan.proposals_created
             self.say(f"(c) ratio scan / plain read: {seconds / read_s:.2f}x (re-run "
@@ -256,7 +264,8 @@ class Workers:
         self.proc = subprocess.Popen(
             [str(celery), "-A", "harvester", "worker", "--pool", "prefork", "--concurrency", str(self.concurrency),
              "--loglevel", "WARNING", "-n", f"bench-{os.getpid()}@%h", "--without-gossip", "--without-mingle"],
-            env={**os.environ, "DJANGO_SETTINGS_MODULE": "harvester.settings"},
+            env={**os.environ, "DJANGO_SETTINGS_MODULE": "harvester.settings",
+                 "SCAN_CHUNK_SIZE": str(settings.SCAN_CHUNK_SIZE)},
             cwd=settings.BASE_DIR,
         )
         deadline = time.monotonic() + 60
