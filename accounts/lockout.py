@@ -1,8 +1,8 @@
 """Login throttling with django-axes: wrong passwords and wrong second-factor codes count together.
 
 Five failures for one username from one address (settings.AXES_FAILURE_LIMIT) lock that pair out for
-15 minutes (AXES_COOLOFF_TIME); a completed login clears the count. The password step counts through Django's
-`authenticate` (axes listens to `user_login_failed`); the code step and the password-or-code
+15 minutes (AXES_COOLOFF_TIME); a completed login clears the count. The password step counts through
+Django's `authenticate` (axes listens to `user_login_failed`); the code step and the password-or-code
 confirmations on the security page count through `count_failure`. Each lockout is audited once, when
 it starts.
 """
@@ -46,7 +46,7 @@ def lockout_response(request, original_response=None, credentials=None):
 
 
 def _credentials(user) -> dict:
-    return {settings.AXES_USERNAME_FORM_FIELD: user.get_username()}
+    return {str(settings.AXES_USERNAME_FORM_FIELD): user.get_username()}
 
 
 def is_locked_out(request, user) -> bool:

@@ -33,7 +33,7 @@ from zoneinfo import ZoneInfo
 import psycopg
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
-from django.db.models import Count, F, OuterRef, Subquery
+from django.db.models import Count, F
 from django.utils import timezone
 
 from accounts.models import Account, Household, Owner, OwnerTaxProfile, TargetAllocation
@@ -112,22 +112,26 @@ def _shared(as_of: date, cache_key=None) -> _Shared:
     """Four queries, or none for a later chunk of the same scan in this process (a scan is one moment)."""
     if cache_key is not None and (cache_key, as_of) in _SHARED_CACHE:
         return _SHARED_CACHE[(cache_key, as_of)]
-    securities = list(Security.objects.values_list("pk", "ticker", "name", "asset_class__code"))
+    t = _TABLE
+    securities = _fetch(f"""
+        SELECT s.id, s.ticker, s.name, ac.code FROM {t['Security']} s JOIN {t['AssetClass']} ac ON ac.id = s.asset_class_id
+        ORDER BY s.ticker""", [])
     tickers = {pk: ticker for pk, ticker, _, _ in securities}
     periods: dict[str, list] = defaultdict(list)
-    for ticker, since, index_name in SecurityIndex.objects.values_list("security__ticker", "since", "index_name"):
+    for ticker, since, index_name in _fetch(f"""
+            SELECT s.ticker, x.since, x.index_name FROM {t['SecurityIndex']} x JOIN {t['Security']} s ON s.id = x.security_id
+            ORDER BY x.since DESC""", [], (None, _DATE, None)):  # SecurityIndex's ordering, as the ORM read it
         periods[ticker].append((since, index_name))
     dated = engine.IdentityMap(periods)  # the same dated groups the wash-sale engine uses
-    newest = Price.objects.filter(security_id=OuterRef("pk"), date__lte=as_of).order_by("-date")
-    quotes = Security.objects.annotate(
-        close=Subquery(newest.values("close")[:1]), close_date=Subquery(newest.values("date")[:1])
-    ).values_list("ticker", "close", "close_date")  # lots.selectors.latest_quotes, bounded by the scan date
+    newest = f"FROM {t['Price']} p WHERE p.security_id = s.id AND p.date <= %s ORDER BY p.date DESC LIMIT 1"
+    quotes = _fetch(  # lots.selectors.latest_quotes, bounded by the scan date
+        f"SELECT s.ticker, (SELECT p.close {newest}), (SELECT p.date {newest}) FROM {t['Security']} s ORDER BY s.ticker",
+        [as_of, as_of], (None, _SQLITE_SUM, _DATE))
     chains: dict[str, list[str]] = defaultdict(list)
-    for asset_class, ticker in (
-        ReplacementChainEntry.objects.filter(chain__household__isnull=True)
-        .order_by("chain_id", "position")
-        .values_list("chain__asset_class__code", "security__ticker")
-    ):
+    for asset_class, ticker in _fetch(f"""
+            SELECT ac.code, s.ticker FROM {t['ReplacementChainEntry']} e JOIN {t['ReplacementChain']} c ON c.id = e.chain_id
+            JOIN {t['AssetClass']} ac ON ac.id = c.asset_class_id JOIN {t['Security']} s ON s.id = e.security_id
+            WHERE c.household_id IS NULL ORDER BY e.chain_id, e.position""", []):
         chains[asset_class].append(ticker)
     shared = _Shared(
         tickers=tickers,
@@ -225,8 +229,8 @@ def _policies(household_ids: list[int], owner_counts: dict[int, int]) -> tuple[d
 
 _TABLE = {m.__name__: m._meta.db_table for m in (
     Household, Owner, OwnerTaxProfile, Account, Lot, Transaction, Disposal, ScheduledPurchase, Security,
-    ReplacementChain, ReplacementChainEntry, ReplacementExclusion, IdentityOverride, TargetAllocation, Execution,
-    HarvestProposal)}
+    SecurityIndex, Price, ReplacementChain, ReplacementChainEntry, ReplacementExclusion, IdentityOverride,
+    TargetAllocation, Execution, HarvestProposal)}
 _TABLE["AccountOwners"] = Account.owners.through._meta.db_table
 _TABLE["AssetClass"] = Security._meta.get_field("asset_class").related_model._meta.db_table
 
@@ -240,7 +244,10 @@ def _sqlite_decimal(model, name: str):
 
 
 _SQLITE_SUM = decimal.Context(prec=15).create_decimal_from_float  # the ORM's Sum() of decimals on SQLite
-_DATE = date.fromisoformat  # SQLite returns dates as ISO strings to raw SQL
+
+
+def _DATE(value):  # noqa: N802 (a converter, named like the others): Django's sqlite3 converter gives dates
+    return value if isinstance(value, date) else date.fromisoformat(value)  # of date columns, ISO text otherwise
 
 
 def _fetch(sql: str, params, convert: tuple | None = None) -> list[tuple]:
@@ -289,64 +296,71 @@ def _extras(household_ids: list[int]) -> list[tuple]:
 
 def _chunk_rows(ids: list[int], as_of: date) -> dict[str, list[tuple]]:
     """Every per-household row of a chunk, in nine raw queries whatever the number of households (the
-    policies are the tenth, read through the ORM: the scan keeps them as HarvestPolicy instances)."""
+    policies are the tenth, read through the ORM: the scan keeps them as HarvestPolicy instances). The
+    account-level rows are selected by the accounts' ids (an index scan of each table), not by joining
+    accounts on the household: half the database's work for the lots."""
     t, year = _TABLE, as_of.year
     window = (as_of - timedelta(days=WINDOW_DAYS), as_of + timedelta(days=WINDOW_DAYS))
-    in_chunk, ids_param = _in_ids("a.household_id", ids)
-    owner_in_chunk, _ = _in_ids("o.household_id", ids)
-    profile_money = tuple(_sqlite_decimal(OwnerTaxProfile, name) for name in (
+    money = (_sqlite_decimal(OwnerTaxProfile, name) for name in (
         "ordinary_income", "state_rate", "outside_short_term_gains", "outside_long_term_gains",
         "carryforward_short_term", "carryforward_long_term"))
-    lot_qty, lot_basis = _sqlite_decimal(Lot, "quantity"), _sqlite_decimal(Lot, "cost_basis")
-    household_in_chunk, _ = _in_ids("h.id", ids)
     # Table names come from the models; values are parameters (or checked integers on SQLite).
-    return {
-        "names": _fetch(f"SELECT h.id, h.name FROM {t['Household']} h WHERE {household_in_chunk}", ids_param),
-        "owners": _fetch(f"""
-            SELECT o.id, o.household_id, o.name, o.taxpayer_unit_id, p.filing_status, p.ordinary_income, p.state_rate,
-                   p.outside_short_term_gains, p.outside_long_term_gains, p.carryforward_short_term,
-                   p.carryforward_long_term
-            FROM {t['Owner']} o LEFT JOIN {t['OwnerTaxProfile']} p ON p.owner_id = o.id AND p.year = %s
-            WHERE {owner_in_chunk}""", [year, *ids_param],
-            (None, None, None, None, None, *profile_money)),
-        "accounts": _fetch(f"""
-            SELECT a.id, a.household_id, a.name, a.kind, ao.owner_id FROM {t['Account']} a
-            LEFT JOIN {t['AccountOwners']} ao ON ao.account_id = a.id WHERE {in_chunk}""", ids_param),
-        "realized": _fetch(f"""
-            SELECT d.account_id, d.term, SUM(d.gain_loss) FROM {t['Disposal']} d
-            JOIN {t['Account']} a ON a.id = d.account_id
-            WHERE {in_chunk} AND d.tax_year = %s AND d.reportable = %s GROUP BY d.account_id, d.term""",
-            [*ids_param, year, True], (None, None, _SQLITE_SUM)),
-        # The one query that grows with the data. Its rows are in HeldLot's field order (from_harvest is
-        # set afterwards for the few lots bought by an executed harvest); the lot id is its buy trade and
-        # piece, stable across ledger recomputes (Lot pks are not).
-        "lots": _fetch(f"""
-            SELECT CAST(l.origin_id AS TEXT) || '.' || CAST(l.piece AS TEXT), CAST(l.account_id AS TEXT), s.ticker,
-                   l.quantity, l.cost_basis, l.acquired_date, l.holding_period_start, CAST(l.origin_id AS TEXT), FALSE
-            FROM {t['Lot']} l JOIN {t['Account']} a ON a.id = l.account_id JOIN {t['Security']} s ON s.id = l.security_id
-            WHERE {in_chunk}""", ids_param,
-            (None, None, None, lot_qty, lot_basis, _DATE, _DATE, None, bool)),
-        "acquisitions": _fetch(f"""
-            SELECT x.id, x.account_id, x.security_id, x.trade_date, x.quantity FROM {t['Transaction']} x
-            JOIN {t['Account']} a ON a.id = x.account_id
-            WHERE {in_chunk} AND x.action IN (%s, %s, %s) AND x.trade_date >= %s AND x.trade_date <= %s
-            ORDER BY x.trade_date, x.seq, x.id""", [*ids_param, *ACQUISITIONS, *window],
-            (None, None, None, _DATE, _sqlite_decimal(Transaction, "quantity"))),
-        "loss_sales": _fetch(f"""
-            SELECT d.sale_id, d.account_id, d.security_id, d.date_sold, d.quantity, d.gain_loss FROM {t['Disposal']} d
-            JOIN {t['Account']} a ON a.id = d.account_id
-            WHERE {in_chunk} AND d.reportable = %s AND d.gain_loss < 0 AND d.date_sold >= %s AND d.date_sold <= %s
-            ORDER BY d.date_sold, d.sale_id, d.id""", [*ids_param, True, window[0], as_of],
-            (None, None, None, _DATE, _sqlite_decimal(Disposal, "quantity"), _sqlite_decimal(Disposal, "gain_loss"))),
-        "scheduled": _fetch(f"""
-            SELECT sp.id, sp.account_id, sp.security_id, sp.kind, sp.frequency, sp.start_date, sp.end_date,
-                   sp.paused_until, ac.code
-            FROM {t['ScheduledPurchase']} sp JOIN {t['Account']} a ON a.id = sp.account_id
-            JOIN {t['Security']} s ON s.id = sp.security_id LEFT JOIN {t['AssetClass']} ac ON ac.id = s.asset_class_id
-            WHERE {in_chunk} AND sp.active = %s ORDER BY a.household_id, a.name, s.ticker, sp.id""",
-            [*ids_param, True], (None, None, None, None, None, _DATE, _DATE, _DATE, None)),
-        "extras": _extras(ids),
-    }
+    rows = {}
+    where, params = _in_ids("h.id", ids)
+    rows["names"] = _fetch(f"SELECT h.id, h.name FROM {t['Household']} h WHERE {where}", params)
+    where, params = _in_ids("o.household_id", ids)
+    rows["owners"] = _fetch(f"""
+        SELECT o.id, o.household_id, o.name, o.taxpayer_unit_id, p.filing_status, p.ordinary_income, p.state_rate,
+               p.outside_short_term_gains, p.outside_long_term_gains, p.carryforward_short_term,
+               p.carryforward_long_term
+        FROM {t['Owner']} o LEFT JOIN {t['OwnerTaxProfile']} p ON p.owner_id = o.id AND p.year = %s
+        WHERE {where}""", [year, *params], (None, None, None, None, None, *money))
+    where, params = _in_ids("a.household_id", ids)
+    rows["accounts"] = _fetch(f"""
+        SELECT a.id, a.household_id, a.name, a.kind, ao.owner_id FROM {t['Account']} a
+        LEFT JOIN {t['AccountOwners']} ao ON ao.account_id = a.id WHERE {where}""", params)
+    accounts = sorted({row[0] for row in rows["accounts"]})
+
+    def of_accounts(alias: str) -> tuple[str, list]:
+        return _in_ids(f"{alias}.account_id", accounts)
+
+    where, params = of_accounts("d")
+    rows["realized"] = _fetch(f"""
+        SELECT d.account_id, d.term, SUM(d.gain_loss) FROM {t['Disposal']} d
+        WHERE {where} AND d.tax_year = %s AND d.reportable = %s GROUP BY d.account_id, d.term""",
+        [*params, year, True], (None, None, _SQLITE_SUM))
+    # The one query that grows with the data. Its rows are in HeldLot's field order (from_harvest is set
+    # afterwards for the few lots bought by an executed harvest); the lot id is its buy trade and piece,
+    # stable across ledger recomputes (Lot pks are not).
+    where, params = of_accounts("l")
+    rows["lots"] = _fetch(f"""
+        SELECT CAST(l.origin_id AS TEXT) || '.' || CAST(l.piece AS TEXT), CAST(l.account_id AS TEXT), s.ticker,
+               l.quantity, l.cost_basis, l.acquired_date, l.holding_period_start, CAST(l.origin_id AS TEXT), FALSE
+        FROM {t['Lot']} l JOIN {t['Security']} s ON s.id = l.security_id WHERE {where}""", params,
+        (None, None, None, _sqlite_decimal(Lot, "quantity"), _sqlite_decimal(Lot, "cost_basis"), _DATE, _DATE, None,
+         bool))
+    where, params = of_accounts("x")
+    rows["acquisitions"] = _fetch(f"""
+        SELECT x.id, x.account_id, x.security_id, x.trade_date, x.quantity FROM {t['Transaction']} x
+        WHERE {where} AND x.action IN (%s, %s, %s) AND x.trade_date >= %s AND x.trade_date <= %s
+        ORDER BY x.trade_date, x.seq, x.id""", [*params, *ACQUISITIONS, *window],
+        (None, None, None, _DATE, _sqlite_decimal(Transaction, "quantity")))
+    where, params = of_accounts("d")
+    rows["loss_sales"] = _fetch(f"""
+        SELECT d.sale_id, d.account_id, d.security_id, d.date_sold, d.quantity, d.gain_loss FROM {t['Disposal']} d
+        WHERE {where} AND d.reportable = %s AND d.gain_loss < 0 AND d.date_sold >= %s AND d.date_sold <= %s
+        ORDER BY d.date_sold, d.sale_id, d.id""", [*params, True, window[0], as_of],
+        (None, None, None, _DATE, _sqlite_decimal(Disposal, "quantity"), _sqlite_decimal(Disposal, "gain_loss")))
+    where, params = of_accounts("sp")
+    rows["scheduled"] = _fetch(f"""
+        SELECT sp.id, sp.account_id, sp.security_id, sp.kind, sp.frequency, sp.start_date, sp.end_date,
+               sp.paused_until, ac.code
+        FROM {t['ScheduledPurchase']} sp JOIN {t['Account']} a ON a.id = sp.account_id
+        JOIN {t['Security']} s ON s.id = sp.security_id LEFT JOIN {t['AssetClass']} ac ON ac.id = s.asset_class_id
+        WHERE {where} AND sp.active = %s ORDER BY a.household_id, a.name, s.ticker, sp.id""",
+        [*params, True], (None, None, None, None, None, _DATE, _DATE, _DATE, None))
+    rows["extras"] = _extras(ids)
+    return rows
 
 
 def households_snapshots(household_ids, *, as_of: date, cache_key=None) -> dict[int, ScanInput]:
@@ -537,15 +551,19 @@ class WriteSummary:
     superseded: list[int] = field(default_factory=list)
 
 
+_CANONICAL = json.JSONEncoder(default=str, sort_keys=True, separators=(",", ":"))
+
+
 def _digest(values: dict, names) -> str:
     text = json.dumps([values[n] for n in names], default=str, sort_keys=True, separators=(",", ":"))
     return hashlib.sha1(text.encode()).hexdigest()  # noqa: S324 (a change detector, not security)
 
 
-def _fields(p, security_ids: dict[str, int]) -> dict:
-    """A core Proposal as HarvestProposal field values (JSON parts from Proposal.as_dict()). The
-    explanation also carries digests of the figures and of the decision, so a re-run compares two short
-    strings instead of loading every open proposal's JSON."""
+def _fields(p, security_ids: dict[str, int]) -> tuple[dict, dict[str, str]]:
+    """A core Proposal as HarvestProposal field values (JSON parts from Proposal.as_dict()), and the JSON
+    text of its JSON fields for the PostgreSQL writes. The explanation also carries digests of the
+    figures and of the decision, so a re-run compares two short strings instead of loading every open
+    proposal's JSON."""
     data = p.as_dict()
     values = {
         "kind": p.kind,
@@ -574,8 +592,14 @@ def _fields(p, security_ids: dict[str, int]) -> dict:
         "actions": sorted((a["kind"], a["account"], a["ticker"], a["schedule"]) for a in data["required_actions"]),
     }
     values["explanation"]["decision"] = _digest(decision, ("lots", "actions"))
-    values["explanation"]["digest"] = _digest(values, FIGURE_FIELDS)
-    return values
+    # Each figure is encoded once: the digest is the sha1 of their list's canonical JSON (the text
+    # _digest(values, FIGURE_FIELDS) hashes, item by item), and the JSON columns are written from the
+    # same texts, the explanation's with its digest appended (key order means nothing to jsonb).
+    texts = {name: _CANONICAL.encode(values[name]) for name in FIGURE_FIELDS}
+    digest = hashlib.sha1(f"[{','.join(texts.values())}]".encode()).hexdigest()  # noqa: S324 (as _digest)
+    values["explanation"]["digest"] = digest
+    texts["explanation"] = f'{texts["explanation"][:-1]},"digest":"{digest}"}}'
+    return values, {name: texts[name] for name in FIGURE_FIELDS if _FIGURE_TYPES[name] == "jsonb"}
 
 
 def _audit_many(events: list[AuditEvent]) -> None:
@@ -693,10 +717,10 @@ def _proposals_write_many(*, scan: HarvestScan, batch) -> dict[int, WriteSummary
         summary, existing, seen = summaries[inputs.household_id], open_rows.get(inputs.household_id, {}), set()
         expiry = timedelta(days=(inputs.policy or HarvestPolicy()).proposal_expiry_days)
         for p in proposals:
-            values = _fields(p, inputs.security_ids)
+            values, texts = _fields(p, inputs.security_ids)
             row = existing.get(values["fingerprint"])
             if row is None:
-                to_create.append((inputs.household_id, inputs.policy, values, now + expiry))
+                to_create.append((inputs.household_id, inputs.policy, values, texts, now + expiry))
                 continue
             pk, _, fingerprint, _, version, _, _, digest, decision, _ = row
             seen.add(fingerprint)
@@ -704,7 +728,7 @@ def _proposals_write_many(*, scan: HarvestScan, batch) -> dict[int, WriteSummary
                 summary.kept.append(pk)
                 continue
             changed = decision != values["explanation"]["decision"]
-            to_update.append((pk, version + changed, values))
+            to_update.append((pk, version + changed, values, texts))
             if changed:
                 summary.revised.append(pk)
                 revised.append((inputs.household_id, pk, version, values))
@@ -726,7 +750,7 @@ def _proposals_write_many(*, scan: HarvestScan, batch) -> dict[int, WriteSummary
     if to_update:
         _proposals_refresh(to_update, now=now)
     if to_create:
-        for (household_id, _, values, expires_at), pk in zip(to_create, _proposals_create(scan, to_create, now=now),
+        for (household_id, _, values, _, expires_at), pk in zip(to_create, _proposals_create(scan, to_create, now=now),
                                                              strict=True):
             summaries[household_id].created.append(pk)
             events.append(_event(
@@ -742,38 +766,38 @@ def _proposals_write_many(*, scan: HarvestScan, batch) -> dict[int, WriteSummary
 
 
 def _proposals_create(scan: HarvestScan, rows: list[tuple], *, now) -> list[int]:
-    """Insert new proposals, `rows` of (household id, policy, field values, expires_at), status proposed,
-    version 1; their pks in the same order."""
+    """Insert new proposals, `rows` of (household id, policy, field values, their JSON texts, expires_at),
+    status proposed, version 1; their pks in the same order."""
     if connection.vendor != "postgresql":
         created = [HarvestProposal(household_id=h, scan=scan, policy=policy, status=Status.PROPOSED, expires_at=expires,
-                                   **values) for h, policy, values, expires in rows]
+                                   **values) for h, policy, values, _, expires in rows]
         HarvestProposal.objects.bulk_create(created, batch_size=500)
         return [p.pk for p in created]
     inserted = _pg_insert(HarvestProposal._meta.db_table, _PROPOSAL_COLUMNS, [
         (h, scan.pk, policy.pk if policy is not None else None, v["kind"], Status.PROPOSED.value, 1, v["fingerprint"],
-         v["account_id"], v["sell_security_id"], v["buy_security_id"], *_figures(v), "", expires, now, now)
-        for h, policy, v, expires in rows
+         v["account_id"], v["sell_security_id"], v["buy_security_id"], *_figures(v, texts), "", expires, now, now)
+        for h, policy, v, texts, expires in rows
     ], returning="id, household_id, fingerprint")
     pk_of = {(h, fingerprint): pk for pk, h, fingerprint in inserted}  # one open proposal per fingerprint
-    return [pk_of[h, v["fingerprint"]] for h, _, v, _ in rows]
+    return [pk_of[h, v["fingerprint"]] for h, _, v, _, _ in rows]
 
 
 def _proposals_refresh(rows: list[tuple], *, now) -> None:
-    """Write new figures (and version) of kept proposals, `rows` of (pk, version, field values)."""
+    """Write new figures (and version) of kept proposals, `rows` of (pk, version, field values, JSON texts)."""
     if connection.vendor != "postgresql":
         HarvestProposal.objects.bulk_update(
             [HarvestProposal(pk=pk, version=version, updated_at=now, **{n: values[n] for n in FIGURE_FIELDS})
-             for pk, version, values in rows], [*FIGURE_FIELDS, "version", "updated_at"], batch_size=500)
+             for pk, version, values, _ in rows], [*FIGURE_FIELDS, "version", "updated_at"], batch_size=500)
         return
     columns = (("id", "bigint"), *((n, _FIGURE_TYPES[n]) for n in FIGURE_FIELDS), ("version", "integer"),
                ("updated_at", "timestamptz"))
     _pg_update(HarvestProposal._meta.db_table, columns,
-               [(pk, *_figures(values), version, now) for pk, version, values in rows])
+               [(pk, *_figures(values, texts), version, now) for pk, version, values, texts in rows])
 
 
-def _figures(values: dict) -> list:
-    """The FIGURE_FIELDS of a proposal as the PostgreSQL writes send them (JSON as text)."""
-    return [json.dumps(values[n]) if _FIGURE_TYPES[n] == "jsonb" else values[n] for n in FIGURE_FIELDS]
+def _figures(values: dict, texts: dict[str, str]) -> list:
+    """The FIGURE_FIELDS of a proposal as the PostgreSQL writes send them (JSON as its text)."""
+    return [texts[n] if n in texts else values[n] for n in FIGURE_FIELDS]
 
 
 def _supersede_reason(scan: HarvestScan, row: tuple, skipped: dict) -> str:

@@ -34,6 +34,7 @@ import re
 import resource
 import time
 from contextlib import contextmanager
+from pathlib import Path
 from urllib.parse import urlparse
 
 import gevent
@@ -59,7 +60,7 @@ from loadtest.spec import (  # run with the repository on PYTHONPATH (scripts/lo
     WEIGHTS,
 )
 
-DATA = json.loads(open(os.environ["LOAD_DATA"]).read())
+DATA = json.loads(Path(os.environ["LOAD_DATA"]).read_text())
 BIG = DATA["big"]
 LOTS_PAGE = 100
 REALIZED = os.environ.get("LOAD_REALIZED", "1") != "0"  # scripts/load --no-realized: leave out the totals
