@@ -1110,9 +1110,23 @@ def scan_reap_stalled(*, older_than: int | None = None, now: datetime | None = N
     )
     for scan_id in unsplit:
         tasks.scan_firm_task.delay(scan_id)
-    if requeued or failed or resent or unsplit:
-        log.warning("scan reaper: requeued %s, failed %s, resent %s, fanned out %s", requeued, failed, resent, unsplit)
-    return {"requeued": requeued, "failed": failed, "resent": resent, "fanned_out": unsplit}
+    # A proposal still 'proposed' that long after it was written lost its submit message (Redis flushed or
+    # restarted after the chunk committed): submit it again. proposal_submit locks the row and checks its
+    # state, so a second submit of one that did get through does nothing.
+    unsubmitted = list(
+        HarvestProposal.objects.filter(status=Status.PROPOSED, created_at__lt=cutoff)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:1000]
+    )
+    if unsubmitted:
+        tasks.proposals_submit_task.delay(unsubmitted)
+    if requeued or failed or resent or unsplit or unsubmitted:
+        log.warning(
+            "scan reaper: requeued %s, failed %s, resent %s, fanned out %s, resubmitted %d proposals",
+            requeued, failed, resent, unsplit, len(unsubmitted),
+        )
+    return {"requeued": requeued, "failed": failed, "resent": resent, "fanned_out": unsplit,
+            "resubmitted": unsubmitted}
 
 
 # ---- after the scan: submit new proposals for approval

@@ -1,6 +1,7 @@
 """Chunks: claimed once with a conditional update; a chunk taken back while it ran rolls its work back;
 failures are recorded, not lost; the reaper gives up after SCAN_CHUNK_MAX_ATTEMPTS."""
 
+import gc
 from datetime import timedelta
 
 import pytest
@@ -67,6 +68,7 @@ def test_a_bug_fails_the_chunk_and_the_scan_with_the_error(harvest, monkeypatch)
     scan.refresh_from_db()
     assert (chunk.status, chunk.error) == ("failed", "RuntimeError: boom")
     assert scan.status == "failed" and "This part of the scan failed: RuntimeError: boom" in scan.errors[0]["message"]
+    assert gc.isenabled()  # paused while the chunk ran, back on even though it failed
 
 
 def test_one_households_core_error_does_not_stop_the_others(harvest, monkeypatch):
@@ -96,7 +98,17 @@ def test_the_reaper_requeues_then_gives_up_after_the_maximum_attempts(harvest, s
 def test_the_reaper_leaves_recent_claims_alone(harvest):
     scan, chunk = start(harvest)
     scanning.scan_chunk_claim(chunk_id=chunk.pk)
-    assert scanning.scan_reap_stalled() == {"requeued": [], "failed": [], "resent": [], "fanned_out": []}
+    assert scanning.scan_reap_stalled() == {"requeued": [], "failed": [], "resent": [], "fanned_out": [], "resubmitted": []}
+
+
+def test_the_reaper_resubmits_proposals_whose_submit_message_was_lost(harvest):
+    scan, chunk = start(harvest)
+    scanning.scan_run_chunk(chunk_id=chunk.pk)  # its submit message is sent on commit: never, in this test
+    written = list(HarvestProposal.objects.filter(status="proposed").order_by("pk").values_list("pk", flat=True))
+    assert written
+    assert scanning.scan_reap_stalled()["resubmitted"] == []  # just written: the message may be on its way
+    HarvestProposal.objects.filter(pk=written[0]).update(created_at=timezone.now() - timedelta(hours=2))
+    assert scanning.scan_reap_stalled()["resubmitted"] == [written[0]]
 
 
 def test_the_firm_scan_fans_out_once(harvest, settings):

@@ -146,3 +146,25 @@ def test_proposals_write_alone_is_idempotent(harvest):
     assert summary.created == [] and len(summary.kept) == 2 and summary.superseded == []
     summary = scanning.proposals_write(household=harvest.household, scan=scan, proposals=[], as_of=SCAN_DATE)
     assert len(summary.superseded) == 2 and harvest.open_proposals().count() == 0
+
+
+def test_a_chunks_new_proposals_go_to_their_approvers_together(harvest):
+    """The scan hands all of a chunk's new proposals to the approvals flow at once: each awaits approval,
+    with its submit event and its approver told; a second delivery of the task submits nothing again."""
+    from harvester import scanning
+    from harvester.models import Notification
+
+    harvest.scan()
+    vea, vti = harvest.open_proposals()
+    assert scanning.proposals_submit(proposal_ids=[vti.pk, vea.pk]) == {"submitted": 2, "waiting": 0}
+    assert {p.status for p in harvest.open_proposals()} == {"awaiting_approval"}
+    events = {int(e.object_id): e for e in AuditEvent.objects.filter(action="proposal.submit")}
+    assert events.keys() == {vti.pk, vea.pk}
+    assert events[vti.pk].before == {"status": "proposed", "version": 1}
+    assert events[vti.pk].after == {"status": "awaiting_approval", "version": 1,
+                                    "expires_at": vti.expires_at.isoformat(), "policy": 1}
+    assert events[vti.pk].summary.endswith("VTI -> ITOT in Alex individual: proposed -> awaiting_approval")
+    told = {(n.proposal_id, n.user.username) for n in Notification.objects.filter(kind="awaiting_approval")}
+    assert told == {(vti.pk, "alex"), (vea.pk, "jordan")}
+    assert scanning.proposals_submit(proposal_ids=[vti.pk, vea.pk]) == {"submitted": 0, "waiting": 0}
+    assert AuditEvent.objects.filter(action="proposal.submit").count() == 2

@@ -89,7 +89,7 @@ def test_a_chunk_whose_worker_died_is_reenqueued_by_the_reaper_and_done_once(har
     from harvester.tasks import scan_chunk_task
 
     assert scan_chunk_task.delay(chunk.pk).get(timeout=30) == {"chunk_id": chunk.pk, "claimed": False}
-    assert scanning.scan_reap_stalled(older_than=600) == {"requeued": [], "failed": [], "resent": [], "fanned_out": []}
+    assert scanning.scan_reap_stalled(older_than=600) == {"requeued": [], "failed": [], "resent": [], "fanned_out": [], "resubmitted": []}
     assert HarvestProposal.objects.count() == 2
 
 

@@ -141,3 +141,12 @@ def test_the_chunks_of_one_scan_read_the_shared_part_once(harvest):
     with CaptureQueriesContext(connection) as later:
         scanning.households_snapshots([harvest.household.pk], as_of=SCAN_DATE, cache_key=key)
     assert len(later.captured_queries) == len(first.captured_queries) - 4
+
+
+def test_a_household_without_accounts_reads_as_an_empty_snapshot(world):
+    from accounts.models import Household
+
+    empty = Household.objects.create(name="Empty household")
+    item = scanning.households_snapshots([empty.pk], as_of=SCAN_DATE)[empty.pk]
+    assert (item.snapshot.accounts, item.snapshot.lots, item.snapshot.acquisitions) == ((), (), ())
+    assert item.problem.startswith("No harvest policy yet")

@@ -311,13 +311,22 @@ def generate(rng: random.Random, n_disposals: int, n_years: int, n_open: int) ->
 
 
 def session_for(user) -> str:
-    """A logged-in session for the bench user, made directly (no login view, no CSRF)."""
+    """A logged-in session for the bench user, made directly (no login view, no CSRF), past the second
+    factor an advisor must have: the session records a confirmed TOTP device, as a TOTP login would
+    (tests/signin.py does the same for the test client)."""
     from importlib import import_module
 
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="Bench authenticator", confirmed=True)
     store = import_module(settings.SESSION_ENGINE).SessionStore()
     store[SESSION_KEY] = str(user.pk)
     store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
     store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    store[DEVICE_ID_SESSION_KEY] = device.persistent_id
     store.create()
     return store.session_key
 
