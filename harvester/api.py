@@ -27,7 +27,7 @@ from accounts.models import Account, Household, Owner
 from harvester.money import to_cents
 from lots import selectors
 from lots.engine import holding_term
-from reporting.selectors import OpenLotRow, latest_closes, open_lots_page
+from reporting.selectors import OpenLotRow, open_lots_page
 
 TAGS = ["reporting"]
 
@@ -331,21 +331,23 @@ class LotFilter(AccountOwnerFilter):
     ticker = serializers.CharField(required=False, max_length=12, help_text="Only this security")
 
 
-def open_lots_out(rows: list[OpenLotRow], quotes: dict[int, selectors.Quote], as_of: date) -> list[dict]:
+def open_lots_out(rows: list[OpenLotRow], as_of: date) -> list[dict]:
     """LotOut's fields for a page of open lots, valued as lots.selectors.lots_valued values them and formatted
     as LotOut formats them (tests/reporting/test_api.py keeps them equal).
 
     DRF builds a field object per value; for a page of 100 lots that was most of the request's time. A
     page has few securities and many lots bought the same day: their price and term are worked out once."""
-    prices = {pk: (q.close, _places(q.close, 6), q.date.isoformat()) for pk, q in quotes.items()}
+    prices: dict[int, tuple] = {}
     terms: dict[date, str] = {}
     out = []
     for row in rows:
-        close, price, price_date = prices.get(row.security_id, (None, None, None))
-        value = to_cents(row.quantity * close) if close is not None else None
-        start = row.holding_period_start
+        close, start = row.close, row.holding_period_start
+        if row.security_id not in prices:
+            prices[row.security_id] = (_places(close, 6), row.price_date.isoformat()) if close is not None else (None, None)
         if start not in terms:
             terms[start] = holding_term(start, as_of)
+        value = to_cents(row.quantity * close) if close is not None else None
+        price, price_date = prices[row.security_id]
         out.append({
             "id": row.id,
             "account": row.account_id,
@@ -400,8 +402,7 @@ class HouseholdOpenLots(HouseholdScoped, ListAPIView):
                                   limit=limit, offset=offset)
 
         rows = self.paginator.paginate_rows(request, fetch)
-        quotes = latest_closes(row.security_id for row in rows)
-        return self.get_paginated_response(open_lots_out(rows, quotes, timezone.localdate()))
+        return self.get_paginated_response(open_lots_out(rows, timezone.localdate()))
 
 
 # -- transactions

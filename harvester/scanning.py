@@ -120,13 +120,13 @@ def _shared(as_of: date, cache_key=None) -> _Shared:
     periods: dict[str, list] = defaultdict(list)
     for ticker, since, index_name in _fetch(f"""
             SELECT s.ticker, x.since, x.index_name FROM {t['SecurityIndex']} x JOIN {t['Security']} s ON s.id = x.security_id
-            ORDER BY x.since DESC""", [], (None, _DATE, None)):  # SecurityIndex's ordering, as the ORM read it
+            ORDER BY x.since DESC""", [], (None, _sqlite_date, None)):  # SecurityIndex's ordering, as the ORM read it
         periods[ticker].append((since, index_name))
     dated = engine.IdentityMap(periods)  # the same dated groups the wash-sale engine uses
     newest = f"FROM {t['Price']} p WHERE p.security_id = s.id AND p.date <= %s ORDER BY p.date DESC LIMIT 1"
     quotes = _fetch(  # lots.selectors.latest_quotes, bounded by the scan date
         f"SELECT s.ticker, (SELECT p.close {newest}), (SELECT p.date {newest}) FROM {t['Security']} s ORDER BY s.ticker",
-        [as_of, as_of], (None, _SQLITE_SUM, _DATE))
+        [as_of, as_of], (None, _sqlite_number, _sqlite_date))
     chains: dict[str, list[str]] = defaultdict(list)
     for asset_class, ticker in _fetch(f"""
             SELECT ac.code, s.ticker FROM {t['ReplacementChainEntry']} e JOIN {t['ReplacementChain']} c ON c.id = e.chain_id
@@ -243,11 +243,13 @@ def _sqlite_decimal(model, name: str):
     return lambda value: create(value).quantize(quantum, context=field.context)
 
 
-_SQLITE_SUM = decimal.Context(prec=15).create_decimal_from_float  # the ORM's Sum() of decimals on SQLite
+# The ORM's reading on SQLite of a decimal expression (a SUM, a subquery): 15 digits, no fixed places.
+_sqlite_number = decimal.Context(prec=15).create_decimal_from_float
 
 
-def _DATE(value):  # noqa: N802 (a converter, named like the others): Django's sqlite3 converter gives dates
-    return value if isinstance(value, date) else date.fromisoformat(value)  # of date columns, ISO text otherwise
+def _sqlite_date(value) -> date:
+    """Django's sqlite3 converter already gives a date column as a date; an expression comes as ISO text."""
+    return value if isinstance(value, date) else date.fromisoformat(value)
 
 
 def _fetch(sql: str, params, convert: tuple | None = None) -> list[tuple]:
@@ -328,7 +330,7 @@ def _chunk_rows(ids: list[int], as_of: date) -> dict[str, list[tuple]]:
     rows["realized"] = _fetch(f"""
         SELECT d.account_id, d.term, SUM(d.gain_loss) FROM {t['Disposal']} d
         WHERE {where} AND d.tax_year = %s AND d.reportable = %s GROUP BY d.account_id, d.term""",
-        [*params, year, True], (None, None, _SQLITE_SUM))
+        [*params, year, True], (None, None, _sqlite_number))
     # The one query that grows with the data. Its rows are in HeldLot's field order (from_harvest is set
     # afterwards for the few lots bought by an executed harvest); the lot id is its buy trade and piece,
     # stable across ledger recomputes (Lot pks are not).
@@ -337,20 +339,20 @@ def _chunk_rows(ids: list[int], as_of: date) -> dict[str, list[tuple]]:
         SELECT CAST(l.origin_id AS TEXT) || '.' || CAST(l.piece AS TEXT), CAST(l.account_id AS TEXT), s.ticker,
                l.quantity, l.cost_basis, l.acquired_date, l.holding_period_start, CAST(l.origin_id AS TEXT), FALSE
         FROM {t['Lot']} l JOIN {t['Security']} s ON s.id = l.security_id WHERE {where}""", params,
-        (None, None, None, _sqlite_decimal(Lot, "quantity"), _sqlite_decimal(Lot, "cost_basis"), _DATE, _DATE, None,
+        (None, None, None, _sqlite_decimal(Lot, "quantity"), _sqlite_decimal(Lot, "cost_basis"), _sqlite_date, _sqlite_date, None,
          bool))
     where, params = of_accounts("x")
     rows["acquisitions"] = _fetch(f"""
         SELECT x.id, x.account_id, x.security_id, x.trade_date, x.quantity FROM {t['Transaction']} x
         WHERE {where} AND x.action IN (%s, %s, %s) AND x.trade_date >= %s AND x.trade_date <= %s
         ORDER BY x.trade_date, x.seq, x.id""", [*params, *ACQUISITIONS, *window],
-        (None, None, None, _DATE, _sqlite_decimal(Transaction, "quantity")))
+        (None, None, None, _sqlite_date, _sqlite_decimal(Transaction, "quantity")))
     where, params = of_accounts("d")
     rows["loss_sales"] = _fetch(f"""
         SELECT d.sale_id, d.account_id, d.security_id, d.date_sold, d.quantity, d.gain_loss FROM {t['Disposal']} d
         WHERE {where} AND d.reportable = %s AND d.gain_loss < 0 AND d.date_sold >= %s AND d.date_sold <= %s
         ORDER BY d.date_sold, d.sale_id, d.id""", [*params, True, window[0], as_of],
-        (None, None, None, _DATE, _sqlite_decimal(Disposal, "quantity"), _sqlite_decimal(Disposal, "gain_loss")))
+        (None, None, None, _sqlite_date, _sqlite_decimal(Disposal, "quantity"), _sqlite_decimal(Disposal, "gain_loss")))
     where, params = of_accounts("sp")
     rows["scheduled"] = _fetch(f"""
         SELECT sp.id, sp.account_id, sp.security_id, sp.kind, sp.frequency, sp.start_date, sp.end_date,
@@ -358,7 +360,7 @@ def _chunk_rows(ids: list[int], as_of: date) -> dict[str, list[tuple]]:
         FROM {t['ScheduledPurchase']} sp JOIN {t['Account']} a ON a.id = sp.account_id
         JOIN {t['Security']} s ON s.id = sp.security_id LEFT JOIN {t['AssetClass']} ac ON ac.id = s.asset_class_id
         WHERE {where} AND sp.active = %s ORDER BY a.household_id, a.name, s.ticker, sp.id""",
-        [*params, True], (None, None, None, None, None, _DATE, _DATE, _DATE, None))
+        [*params, True], (None, None, None, None, None, _sqlite_date, _sqlite_date, _sqlite_date, None))
     rows["extras"] = _extras(ids)
     return rows
 
@@ -426,6 +428,8 @@ def households_snapshots(household_ids, *, as_of: date, cache_key=None) -> dict[
         accounts_of[row[1]].append(row)
     result = {}
     for household_id in ids:
+        # Most households have no override and no chain of their own: they share the scan's mappings
+        # (read-only, as the core treats every snapshot) instead of a copy each.
         overrides = extras.get(("override", household_id))
         identity = {**shared.identity, **dict(overrides)} if overrides else shared.identity
         own_chains = defaultdict(list)

@@ -13,7 +13,7 @@ How an executed acquisition (core._Acq) holds its shares, in this order:
   is why one number serves both.
 Most acquisitions never absorb a loss, so they need no piece at all. Pieces are tuples rather than
 objects because the engine makes more than a million of them at a million trades and a tuple is about
-a fifth of the cost of an instance; a relieved piece is never changed again.
+a fifth of the cost of an instance. A piece is never changed: taking part of one replaces it.
 
 Every function appends the pieces it relieves to a list, as (qty, basis, adj, hps, acq) tuples. Shares
 taken from part of a piece get its proportional basis and adjustment, rounded half up to cents; the

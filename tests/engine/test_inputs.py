@@ -50,6 +50,27 @@ def test_invalid_trades_raise_an_engine_error_naming_the_trade(bad, error, field
     assert exc.value.trade_id == bad[-1].trade_id
 
 
+def test_the_error_reported_is_the_first_invalid_trade_in_execution_order():
+    # The engine checks trades bucket by bucket (taxpayer unit, identity group) and runs each bucket
+    # once checked; whichever bucket fails first, the error is the one of the earliest invalid trade.
+    oversell = Trade("s1", date(2024, 1, 3), "his", "X", "sell", D("20"), D("10"))
+    other_bucket = Trade("b2", date(2024, 1, 4), "trust", "Y", "buy", D("-1"), D("10"))
+    unknown = Trade("b3", date(2024, 1, 5), "nobody", "Y", "buy", D("1"), D("10"))
+    cases = [
+        ([buy(), oversell, other_bucket], InvalidTradeError, "b2", "quantity"),
+        ([buy(), oversell, buy(day=date(2024, 1, 5))], InvalidTradeError, "b1", "trade_id"),
+        ([buy(), other_bucket, buy(day=date(2024, 1, 5))], InvalidTradeError, "b2", "quantity"),
+        ([buy(), oversell, unknown], UnknownAccountError, "b3", "account"),
+        ([buy(), buy(day=date(2024, 1, 4)), unknown], InvalidTradeError, "b1", "trade_id"),
+        ([buy(), oversell], OversellError, "s1", "quantity"),
+    ]
+    for rows, error, trade_id, field in cases:
+        with pytest.raises(error) as exc:
+            compute(HOUSEHOLD, rows, identity={})
+        assert (exc.value.trade_id, exc.value.field) == (trade_id, field)
+        assert exc.value.__suppress_context__ or exc.value.__context__ is None  # raised on its own
+
+
 def test_invalid_accounts_and_lot_methods():
     with pytest.raises(InvalidAccountError):
         compute([Account("a", "o", "u", "pension")], [])

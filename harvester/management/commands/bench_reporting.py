@@ -14,7 +14,8 @@ HTTP on 127.0.0.1:
      (target >= 300). The load comes from wrk when it is installed (apt-get install wrk): a C client that
      leaves the cores to the server. Without it (or with --client python), from a thread pool of
      http.client connections in this process, which also stops after --load-requests and takes CPU from
-     the server on a small machine. The output says which client ran;
+     the server on a small machine. The output says which client ran. The 50 clients are 50 reporting
+     tools, each with its own read-only login and token (--one-token: all of them with the bench user's);
   3. the dashboard page, one at a time (target p95 <= 150 ms);
   4. its htmx partials: the year panel, and the drill-down at each level (target p95 <= 50 ms).
 It prints the figures and stops the gunicorn it started.
@@ -73,6 +74,8 @@ class Command(BaseCommand):
         parser.add_argument("--load-seconds", type=float, default=15.0, help="length of the load test")
         parser.add_argument("--client", choices=["auto", "wrk", "python"], default="auto",
                             help="load generator: wrk if installed (auto), or the Python thread pool")
+        parser.add_argument("--one-token", action="store_true",
+                            help="every load client uses the bench user's token (default: one reporter each)")
         parser.add_argument("--workers", type=int, default=0,
                             help="gunicorn workers (default: harvester/gunicorn.conf.py's, one per core)")
         parser.add_argument("--threads", type=int, default=0,
@@ -101,6 +104,7 @@ class Command(BaseCommand):
                  + f", tax years {years[0]}-{years[-1]}")
         user = get_user_model().objects.get(username=USERNAME)
         token = Token.objects.get_or_create(user=user)[0].key
+        o["tokens"] = [token] if o["one_token"] else reporter_tokens(household, o["concurrency"])
         cookie = f"sessionid={session_for(user)}"
         wrk = shutil.which("wrk")
         if o["client"] == "wrk" and not wrk:
@@ -119,17 +123,20 @@ class Command(BaseCommand):
         def lots_path():
             return f"/api/households/{household.pk}/open-lots/?limit=100&offset={rng.randrange(pages) * 100}"
 
+        load_headers = [{**api, "Authorization": f"Token {key}"} for key in o["tokens"]]
+
         warm(port, [lots_path() for _ in range(30)], api)
         results = []
         lat = sequential(port, [lots_path() for _ in range(o["requests"])], api)
         results.append(("API: page of 100 open lots, sequential", lat, "p95 <= 40 ms", lat["p95"] <= 40))
+        tokens = "one token" if len(load_headers) == 1 else f"{len(load_headers)} reporters' tokens"
         if o["wrk"]:
-            client = f"wrk ({o['wrk']}), {o['concurrency']} connections"
+            client = f"wrk ({o['wrk']}), {o['concurrency']} connections, {tokens}"
             load = wrk_load(o["wrk"], port, f"/api/households/{household.pk}/open-lots/?limit=100&offset=", pages,
-                            api, o["concurrency"], o["load_seconds"])
+                            load_headers, o["concurrency"], o["load_seconds"])
         else:
-            client = f"Python thread pool, {o['concurrency']} http.client connections (wrk not used)"
-            load = concurrent(port, lots_path, api, o["concurrency"], o["load_requests"], o["load_seconds"])
+            client = f"Python thread pool, {o['concurrency']} http.client connections (wrk not used), {tokens}"
+            load = concurrent(port, lots_path, load_headers, o["concurrency"], o["load_requests"], o["load_seconds"])
         self.say(
             f"load from {client}: {load['done']:,} requests in {load['seconds']:.1f} s, "
             f"{load['errors']} errors; latency under load p50 {load['p50']:.1f} ms, p95 {load['p95']:.1f} ms"
@@ -331,6 +338,20 @@ def session_for(user) -> str:
     return store.session_key
 
 
+def reporter_tokens(household, n: int) -> list[str]:
+    """API tokens of n read-only reporters of the household (made on the first run), one per load client:
+    50 concurrent clients are 50 reporting tools, each under its own throttle (API_THROTTLE_USER)."""
+    users = get_user_model().objects
+    keys = []
+    for i in range(1, n + 1):
+        name = f"{USERNAME}-client-{i}"
+        user = users.filter(username=name).first() or users.create_user(name, f"{name}@example.com",
+                                                                          secrets.token_urlsafe(16))
+        Membership.objects.get_or_create(household=household, user=user, defaults={"role": "reporter"})
+        keys.append(Token.objects.get_or_create(user=user)[0].key)
+    return keys
+
+
 # ---- the server and the clients
 
 
@@ -432,15 +453,16 @@ def sequential(port: int, paths: list[str], headers: dict) -> dict:
     return _summary(times)
 
 
-def concurrent(port: int, make_path, headers: dict, clients: int, limit: int, seconds: float) -> dict:
-    """`clients` threads, each with its own keep-alive connection, until `limit` requests or `seconds`."""
+def concurrent(port: int, make_path, headers: list[dict], clients: int, limit: int, seconds: float) -> dict:
+    """`clients` threads, each with its own keep-alive connection and headers (round robin over `headers`),
+    until `limit` requests or `seconds`."""
     lock = threading.Lock()
     issued = [0]
     times: list[float] = []
     errors = [0]
     stop_at = time.monotonic() + seconds
 
-    def client():
+    def client(mine_headers: dict):
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         mine, bad = [], 0
         while time.monotonic() < stop_at:
@@ -451,7 +473,7 @@ def concurrent(port: int, make_path, headers: dict, clients: int, limit: int, se
                 path = make_path()
             started = time.perf_counter()
             try:
-                status, _ = request(conn, path, headers)
+                status, _ = request(conn, path, mine_headers)
             except (OSError, http.client.HTTPException):
                 conn.close()
                 bad += 1
@@ -465,8 +487,8 @@ def concurrent(port: int, make_path, headers: dict, clients: int, limit: int, se
 
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=clients) as pool:
-        for _ in range(clients):
-            pool.submit(client)
+        for i in range(clients):
+            pool.submit(client, headers[i % len(headers)])
     elapsed = time.perf_counter() - started
     summary = _summary(times)
     return {**summary, "done": len(times), "errors": errors[0], "seconds": elapsed, "rps": len(times) / elapsed}
@@ -474,9 +496,11 @@ def concurrent(port: int, make_path, headers: dict, clients: int, limit: int, se
 
 WRK_SCRIPT = """
 math.randomseed(%(seed)d)
-%(headers)s
+local clients = {%(headers)s}
+local n = 0
 request = function()
-  return wrk.format("GET", "%(path)s" .. (math.random(0, %(pages)d - 1) * 100))
+  n = n + 1
+  return wrk.format("GET", "%(path)s" .. (math.random(0, %(pages)d - 1) * 100), clients[n %% #clients + 1])
 end
 done = function(summary, latency, requests)
   local e = summary.errors
@@ -486,12 +510,12 @@ end
 """
 
 
-def wrk_load(wrk: str, port: int, path: str, pages: int, headers: dict, connections: int, seconds: float) -> dict:
-    """`connections` keep-alive connections from wrk (one thread) for `seconds`, each GET a random page."""
-    lua = WRK_SCRIPT % {
-        "seed": 1, "path": path, "pages": pages,
-        "headers": "\n".join(f'wrk.headers["{k}"] = "{v}"' for k, v in headers.items()),
-    }
+def wrk_load(wrk: str, port: int, path: str, pages: int, headers: list[dict], connections: int,
+             seconds: float) -> dict:
+    """`connections` keep-alive connections from wrk (one thread) for `seconds`, each GET a random page, the
+    requests' headers taken in turn from `headers`."""
+    tables = ("{" + ", ".join(f'["{k}"] = "{v}"' for k, v in h.items()) + "}" for h in headers)
+    lua = WRK_SCRIPT % {"seed": 1, "path": path, "pages": pages, "headers": ", ".join(tables)}
     with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
         script.write(lua)
         script.flush()

@@ -8,7 +8,10 @@ then prints:
       started here as subprocesses) until the scan row says done;
   (c) their ratio, proposals per second, and peak memory (the workers' VmHWM);
 then, with --single-lots, the "Scan now" of one household of that many lots (in-process and through
-the worker). Without REDIS_URL the chunks run in this process (and (b) says so).
+the worker). Without REDIS_URL the chunks run in this process (and (b) says so). After a scan that
+created proposals it also waits for the approvals flow to submit them (one task per chunk, queued behind
+the chunks) and says how long that took. --chunk-size N overrides SCAN_CHUNK_SIZE for the run (this
+process and the workers it starts); --concurrency sets the worker's prefork children (2 on 2 cores).
 
 Data (seeded): each household is a married couple filing jointly with two individual accounts, a joint
 account and two IRAs, a policy both acknowledged, a monthly contribution, and lots of 8 ETFs bought over
@@ -129,7 +132,7 @@ class Command(BaseCommand):
                     early = HarvestProposal.objects.filter(scan=scan).exclude(status="proposed").count()
                     drained = wait_submitted()
                     self.say(f"    then the approvals flow took {drained:.1f} s more to submit them "
-                             f"(harvester.approvals.proposal_submit: approvers, notifications, audit); "
+                             f"(harvester.approvals.proposals_submit_many: approvers, notifications, audit); "
                              f"{early:,} were submitted while the scan ran")
             scan, seconds = runs[0]
             created = scan.proposals_created
