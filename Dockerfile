@@ -8,4 +8,4 @@ RUN DEBUG=1 python manage.py collectstatic --noinput
 RUN useradd --system --uid 1000 harvester && chown -R harvester /app
 USER harvester
 EXPOSE 8000
-CMD ["gunicorn", "harvester.wsgi", "-b", "0.0.0.0:8000", "-w", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "harvester.wsgi", "-b", "0.0.0.0:8000", "--access-logfile", "-"]

@@ -6,6 +6,7 @@ advisor manages; member and trustee read (and later approve their own accounts);
 """
 
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 from django.db.models import QuerySet
 from django.http import Http404
 
@@ -41,17 +42,21 @@ def access_household(user, household_id, *, manage: bool = False) -> Household:
         raise Http404("No such household") from None
     if not user.is_authenticated or not 0 < household_id < 2**63:  # beyond a bigint: no such row
         raise Http404("No such household")
-    found = list(Household.objects.raw(_HOUSEHOLD_WITH_ROLE, [household_id, user.pk]))
-    if not found:
+    with connection.cursor() as cursor:
+        cursor.execute(_HOUSEHOLD_WITH_ROLE, [household_id, user.pk])
+        row = cursor.fetchone()
+    if row is None:
         raise Http404("No such household")
-    household = found[0]  # with .viewer_role, the query's extra column
+    # Made as the ORM makes it; created_at is left deferred (reading it loads it).
+    household = Household.from_db(connection.alias, ["id", "name", "history_complete_from"], row[1:])
+    household.viewer_role = row[0]
     if manage and household.viewer_role not in MANAGER_ROLES:
         raise PermissionDenied("Only the household's advisor can do this.")
     return household
 
 
 _HOUSEHOLD_WITH_ROLE = (
-    f"SELECT h.*, m.role AS viewer_role FROM {Household._meta.db_table} h "
+    f"SELECT m.role, h.id, h.name, h.history_complete_from FROM {Household._meta.db_table} h "
     f"JOIN {Membership._meta.db_table} m ON m.household_id = h.id WHERE h.id = %s AND m.user_id = %s"
 )
 

@@ -6,7 +6,7 @@ One view class per operation; small output serializers; money as decimal strings
 """
 
 from datetime import date, timedelta
-from decimal import Decimal
+from urllib import parse
 
 from django.db.models import Q
 from django.http import HttpResponse
@@ -171,9 +171,11 @@ class HouseholdRealizedTotals(APIView):
     @extend_schema(responses=YearTotalsOut(many=True), tags=TAGS)
     def get(self, request, household_id: int):
         household = access_household(request.user, household_id)
+        # The totals of selectors.realized (engine.totals per owner group) from GROUP BY rows, cached under the
+        # ledger stamp: the same few queries whatever the history (docs/load.md, "Where the time goes").
         rows = [
             {"owners": group.label, "tax_year": year, **totals}
-            for group in selectors.realized(household)
+            for group in selectors.realized_totals(household)
             for year, totals in group.totals.items()
         ]
         return Response(YearTotalsOut(rows, many=True).data)
@@ -251,6 +253,31 @@ class Pagination(LimitOffsetPagination):
         self.count, rows = fetch(self.limit, self.offset)
         return rows
 
+    # DRF's links, built from one parse of the request's URL instead of four (the same URLs: the query's
+    # parameters sorted, `limit` set, `offset` set or, on the way back to the start, dropped).
+
+    def get_next_link(self):
+        if self.offset + self.limit >= self.count:
+            return None
+        return self._link(self.offset + self.limit)
+
+    def get_previous_link(self):
+        if self.offset <= 0:
+            return None
+        return self._link(self.offset - self.limit if self.offset - self.limit > 0 else None)
+
+    def _link(self, offset: int | None) -> str:
+        if getattr(self, "_url_parts", None) is None or self._url_parts[0] is not self.request:
+            scheme, netloc, path, query, fragment = parse.urlsplit(self.request.build_absolute_uri())
+            params = parse.parse_qs(query, keep_blank_values=True)
+            params[self.limit_query_param] = [str(self.limit)]
+            self._url_parts = (self.request, (scheme, netloc, path, fragment), params)
+        _, (scheme, netloc, path, fragment), params = self._url_parts
+        params = {k: v for k, v in params.items() if k != self.offset_query_param}
+        if offset is not None:
+            params[self.offset_query_param] = [str(offset)]
+        return parse.urlunsplit((scheme, netloc, path, parse.urlencode(sorted(params.items()), doseq=True), fragment))
+
 
 class HouseholdScoped:
     """Filters of a household list: each names an owner or account of *this* household or is refused (400)."""
@@ -277,6 +304,18 @@ def _account_filter(values: dict, prefix: str = "") -> Q:
         q &= Q(**{f"{prefix}account_id": values["account"]})
     if "owner" in values:
         q &= Q(**{f"{prefix}account__owners": values["owner"]})
+    return q
+
+
+def _household_accounts(household, values: dict) -> Q:
+    """Rows of the household's accounts, of `values`' account and of the accounts its owner owns, each
+    through a subquery on the account id (transactions and disposals): no join, so every row comes once
+    and the list needs no DISTINCT (which made PostgreSQL sort every matching row on every column)."""
+    q = Q(account_id__in=Account.objects.filter(household_id=household.pk).values("pk"))
+    if "account" in values:
+        q &= Q(account_id=values["account"])
+    if "owner" in values:
+        q &= Q(account_id__in=Account.owners.through.objects.filter(owner_id=values["owner"]).values("account_id"))
     return q
 
 
@@ -335,45 +374,42 @@ def open_lots_out(rows: list[OpenLotRow], as_of: date) -> list[dict]:
     """LotOut's fields for a page of open lots, valued as lots.selectors.lots_valued values them and formatted
     as LotOut formats them (tests/reporting/test_api.py keeps them equal).
 
-    DRF builds a field object per value; for a page of 100 lots that was most of the request's time. A
-    page has few securities and many lots bought the same day: their price and term are worked out once."""
+    DRF builds a field object per value; for a page of 100 lots that was most of the request's time. The
+    row's decimals already have their column's places and a value in cents minus a basis in cents has two,
+    so each is written as it is (`:f`, never in exponent form). A page has few securities and many lots
+    bought the same day: their price and term are worked out once."""
     prices: dict[int, tuple] = {}
     terms: dict[date, str] = {}
     out = []
     for row in rows:
         close, start = row.close, row.holding_period_start
         if row.security_id not in prices:
-            prices[row.security_id] = (_places(close, 6), row.price_date.isoformat()) if close is not None else (None, None)
+            prices[row.security_id] = (f"{close:f}", row.price_date.isoformat()) if close is not None else (None, None)
         if start not in terms:
             terms[start] = holding_term(start, as_of)
-        value = to_cents(row.quantity * close) if close is not None else None
         price, price_date = prices[row.security_id]
+        if close is None:
+            value = unrealized = None
+        else:
+            cents = to_cents(row.quantity * close)
+            value, unrealized = f"{cents:f}", f"{cents - row.cost_basis:f}"
         out.append({
             "id": row.id,
             "account": row.account_id,
             "ticker": row.ticker,
-            "quantity": _places(row.quantity, 8),
-            "cost_basis": _places(row.cost_basis, 2),
-            "wash_sale_adjustment": _places(row.wash_sale_adjustment, 2),
+            "quantity": f"{row.quantity:f}",
+            "cost_basis": f"{row.cost_basis:f}",
+            "wash_sale_adjustment": f"{row.wash_sale_adjustment:f}",
             "acquired_date": row.acquired_date.isoformat(),
             "holding_period_start": start.isoformat(),
             "origin_transaction": row.origin_id,
             "price": price,
             "price_date": price_date,
-            "market_value": _places(value, 2),
-            "unrealized": _places(value - row.cost_basis, 2) if value is not None else None,
+            "market_value": value,
+            "unrealized": unrealized,
             "term": terms[start],
         })
     return out
-
-
-_QUANTUM = {n: Decimal(1).scaleb(-n) for n in (2, 6, 8)}
-
-
-def _places(value: Decimal | None, places: int) -> str | None:
-    if value is None:
-        return None
-    return f"{value.quantize(_QUANTUM[places]):f}"
 
 
 @extend_schema(tags=TAGS, parameters=[LotFilter])
@@ -445,14 +481,15 @@ class HouseholdTransactions(HouseholdScoped, ListAPIView):
 
         household = access_household(self.request.user, self.kwargs["household_id"])
         values = self.filters(household)
-        qs = Transaction.objects.filter(account__household=household).filter(_account_filter(values))
+        qs = Transaction.objects.filter(_household_accounts(household, values))
         if "year" in values:
             qs = qs.filter(trade_date__gte=date(values["year"], 1, 1), trade_date__lt=date(values["year"] + 1, 1, 1))
         if "action" in values:
             qs = qs.filter(action=values["action"])
         if "ticker" in values:
             qs = qs.filter(security__ticker=values["ticker"].upper())
-        return qs.select_related("security").order_by("trade_date", "seq", "id").distinct()
+        # Index transaction_list_order (trade_date, seq, id) serves the year's range and this order.
+        return qs.select_related("security").order_by("trade_date", "seq", "id")
 
 
 # -- disposals and wash-sale adjustments
@@ -497,13 +534,14 @@ class HouseholdDisposals(HouseholdScoped, ListAPIView):
 
         household = access_household(self.request.user, self.kwargs["household_id"])
         values = self.filters(household)
-        qs = Disposal.objects.filter(account__household=household).filter(_account_filter(values))
+        qs = Disposal.objects.filter(_household_accounts(household, values))
         for field in ("term", "reportable"):
             if field in values:
                 qs = qs.filter(**{field: values[field]})
         if "year" in values:
             qs = qs.filter(tax_year=values["year"])
-        return qs.select_related("security").order_by("date_sold", "sale_id", "id").distinct()
+        # Index disposal_year_list_order (tax_year, date_sold, sale, id) serves ?year= and this order.
+        return qs.select_related("security").order_by("date_sold", "sale_id", "id")
 
 
 class AdjustmentOut(serializers.Serializer):

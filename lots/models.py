@@ -195,6 +195,9 @@ class Transaction(models.Model):
         ordering = ["trade_date", "seq", "id"]
         indexes = [
             models.Index(fields=["account", "trade_date", "seq"]),
+            # The API's list of a household's trades (all, or one year's), in this order, a page at a time:
+            # read in index order and stopped after the page, where (account, ...) leaves a sort of them all.
+            models.Index(fields=["trade_date", "seq", "id"], name="transaction_list_order"),
             models.Index(fields=["specific_lot"], condition=Q(specific_lot__isnull=False), name="transaction_specific_lot"),
         ]
         constraints = [
@@ -288,7 +291,11 @@ class Disposal(models.Model):
 
     class Meta:
         ordering = ["date_sold", "sale_id", "id"]
-        indexes = [models.Index(fields=["account", "tax_year"])]
+        indexes = [
+            models.Index(fields=["account", "tax_year"]),
+            # The API's list of one tax year's disposals in this order, a page at a time (see Transaction).
+            models.Index(fields=["tax_year", "date_sold", "sale", "id"], name="disposal_year_list_order"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gt=0), name="disposal_quantity_positive"),
             models.CheckConstraint(condition=Q(disallowed__gte=0), name="disposal_disallowed_nonnegative"),

@@ -1,14 +1,20 @@
-"""Reads for pages and the API: lots valued at the latest price, positions, account totals."""
+"""Reads for pages and the API: lots valued at the latest price, positions, account totals, realized
+results (every sale through the engine's reports, or only the totals, from GROUP BY rows)."""
 
+import hashlib
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import NamedTuple
 
-from django.db.models import OuterRef, Subquery
+from django.core.cache import cache
+from django.db.models import OuterRef, Subquery, Sum
 
 from harvester.money import to_cents
 from lots import engine
+from lots.engine.types import LONG, MONEY_ZERO, PERMANENT
 from lots.models import Lot, Price, Security
 
 ZERO = Decimal("0")
@@ -172,6 +178,126 @@ def realized(household, *, year: int | None = None) -> list[OwnerRealized]:
         for row in rows:
             row["account_name"] = names.get(row["account"], row["account"])
         out.append(OwnerRealized(label, tuple(ids), shown, engine.totals(full), rows))
+    return out
+
+
+# ---- realized totals without the sales: what engine.totals gives, from GROUP BY rows (the API's realized/)
+
+TOTAL_KEYS = ("proceeds", "cost_basis", "wash_sale_disallowed", "short_term_gain_loss", "long_term_gain_loss",
+              "deferred", "permanent")
+
+
+class SaleCell(NamedTuple):
+    """The sums of one account's reportable disposals of one tax year and term (one GROUP BY row)."""
+
+    account_id: int
+    tax_year: int
+    term: str
+    proceeds: Decimal
+    cost_basis: Decimal
+    disallowed: Decimal
+    gain_loss: Decimal
+
+
+class WashCell(NamedTuple):
+    """The sum of the wash-sale adjustments of one account's loss sales of one calendar year (the year of
+    the sale, as engine.totals counts them) and kind (deferred or permanent)."""
+
+    account_id: int
+    year: int
+    kind: str
+    disallowed: Decimal
+
+
+@dataclass(frozen=True)
+class RealizedCells:
+    sales: tuple[SaleCell, ...]
+    wash: tuple[WashCell, ...]
+
+
+@dataclass(frozen=True)
+class OwnerTotals:
+    """One owner group's realized totals by tax year: OwnerRealized.totals without the sales."""
+
+    label: str
+    account_ids: tuple[int, ...]
+    totals: dict[int, dict[str, Decimal]]
+
+
+def totals_from_cells(sales: Iterable[SaleCell], wash: Iterable[WashCell]) -> dict[int, dict[str, Decimal]]:
+    """engine.totals of the disposals and adjustments that the cells sum up (pure): the same keys, the same
+    rules (reportable sales by tax year and term; every adjustment by the year of its sale, permanent or
+    deferred) and the same values, since sums of cents are exact in any order."""
+    out: dict[int, dict[str, Decimal]] = {}
+    for c in sales:
+        t = out.setdefault(c.tax_year, dict.fromkeys(TOTAL_KEYS, MONEY_ZERO))
+        t["proceeds"] += c.proceeds
+        t["cost_basis"] += c.cost_basis
+        t["wash_sale_disallowed"] += c.disallowed
+        t["long_term_gain_loss" if c.term == LONG else "short_term_gain_loss"] += c.gain_loss
+    for c in wash:
+        t = out.setdefault(c.year, dict.fromkeys(TOTAL_KEYS, MONEY_ZERO))
+        t["permanent" if c.kind == PERMANENT else "deferred"] += c.disallowed
+    return dict(sorted(out.items()))
+
+
+def realized_cells(account_ids: list[int]) -> RealizedCells:
+    """The accounts' realized sums: one GROUP BY (account, tax year, term) over the reportable disposals and
+    one GROUP BY (account, year sold, kind) over the wash-sale adjustments. Two queries, whatever the history."""
+    from lots.models import Disposal, WashSaleAdjustment
+
+    sales = (
+        Disposal.objects.filter(account_id__in=account_ids, reportable=True)
+        .values("account_id", "tax_year", "term")
+        .annotate(p=Sum("proceeds"), b=Sum("cost_basis"), w=Sum("disallowed"), g=Sum("gain_loss"))
+        .order_by()
+    )
+    wash = (
+        WashSaleAdjustment.objects.filter(disposal__account_id__in=account_ids)
+        .values("disposal__account_id", "disposal__date_sold__year", "kind")
+        .annotate(d=Sum("disallowed"))
+        .order_by()
+    )
+    return RealizedCells(
+        tuple(SaleCell(r["account_id"], r["tax_year"], r["term"], r["p"], r["b"], r["w"], r["g"]) for r in sales),
+        tuple(WashCell(r["disposal__account_id"], int(r["disposal__date_sold__year"]), r["kind"], r["d"]) for r in wash),
+    )
+
+
+REALIZED_CACHE_SECONDS = 600
+
+
+def _cached_cells(household_id: int, account_ids: list[int]) -> RealizedCells:
+    """realized_cells, cached under the dashboard's stamp of the stored ledger (harvester.dashboard
+    .ledger_stamp: it moves with every ledger recompute), so a repeat call costs one small query."""
+    from harvester.dashboard import ledger_stamp
+
+    raw = repr((household_id, tuple(sorted(account_ids)), ledger_stamp([household_id]))).encode()
+    key = "lots:realized:" + hashlib.sha256(raw).hexdigest()
+    cells = cache.get(key)
+    if cells is None:
+        cells = realized_cells(account_ids)
+        cache.set(key, cells, REALIZED_CACHE_SECONDS)
+    return cells
+
+
+def realized_totals(household) -> list[OwnerTotals]:
+    """The `totals` of realized(household), per owner group in the same order, without reading the sales:
+    from realized_cells (cached under the ledger stamp). Owner groups and labels are read fresh. A group
+    without reportable sales or adjustments is left out (realized() has it with no totals)."""
+    accounts = list(household.accounts.prefetch_related("owners").order_by("name", "id"))
+    cells = _cached_cells(household.pk, [a.pk for a in accounts])
+    groups: dict[str, list[int]] = defaultdict(list)
+    for account in accounts:
+        groups[owner_label(account)].append(account.pk)
+    out = []
+    for label, ids in groups.items():
+        members = set(ids)
+        totals = totals_from_cells(
+            (c for c in cells.sales if c.account_id in members), (c for c in cells.wash if c.account_id in members)
+        )
+        if totals:
+            out.append(OwnerTotals(label, tuple(ids), totals))
     return out
 
 

@@ -5,10 +5,10 @@ A token may still call the few views that write nothing (the 1099-B comparison) 
 access away (revoking the token): such a view sets `token_may_write = True`.
 """
 
-from datetime import UTC
+import functools
 
 from django.contrib.auth import get_user_model
-from django.utils import timezone
+from django.db import connection
 from django.utils.translation import gettext as _
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed, NotFound, PermissionDenied
@@ -20,28 +20,43 @@ from accounts.access import role_in
 class ApiTokenAuthentication(TokenAuthentication):
     """DRF's TokenAuthentication ("Authorization: Token <key>", the same answers and messages), the key
     looked up by one query written once in SQL. DRF builds its select_related query with the ORM on every
-    request, which costs about twice the Python time of this one: a sixth of an open-lots page's CPU time
-    (docs/reporting.md "Speed"). A revoked token fails at once: nothing is cached."""
+    request, which costs several times the Python time of this one (docs/reporting.md "Speed"). A revoked
+    token fails at once: nothing is cached.
+
+    The user and the token are made from the row with Model.from_db, as the ORM makes them; the few
+    columns a request does not need (dates, the password hash) are left deferred: reading one loads it."""
 
     def authenticate_credentials(self, key):
         if "\x00" in key:  # no token has one, and PostgreSQL refuses it in a query
             raise AuthenticationFailed(_("Invalid token."))
         token_model, user_model = self.get_model(), get_user_model()
-        sql = (
-            f"SELECT u.*, t.created AS api_token_created FROM {user_model._meta.db_table} u "
-            f"JOIN {token_model._meta.db_table} t ON t.user_id = u.{user_model._meta.pk.column} WHERE t.key = %s"
-        )
-        user = next(iter(user_model.objects.raw(sql, [key])), None)
-        if user is None:
+        with connection.cursor() as cursor:
+            cursor.execute(_token_sql(user_model, token_model), [key])
+            row = cursor.fetchone()
+        if row is None:
             raise AuthenticationFailed(_("Invalid token."))
+        user = user_model.from_db(connection.alias, _user_fields(user_model), row)
         if not user.is_active:
             raise AuthenticationFailed(_("User inactive or deleted."))
-        created = user.__dict__.pop("api_token_created")
-        if timezone.is_naive(created):  # SQLite: a raw column's datetime comes back without its zone
-            created = timezone.make_aware(created, UTC)
-        token = token_model.from_db(user._state.db, ["key", "user_id", "created"], [key, user.pk, created])
+        token = token_model.from_db(connection.alias, ["key", "user_id"], [key, user.pk])
         token.user = user
         return user, token
+
+
+_USER_FIELDS = frozenset({"id", "username", "first_name", "last_name", "email", "is_staff", "is_active", "is_superuser"})
+
+
+@functools.cache
+def _user_fields(user_model) -> list[str]:
+    """The user's columns that the query reads, in the model's field order (as from_db takes them)."""
+    return [f.attname for f in user_model._meta.concrete_fields if f.attname in _USER_FIELDS]
+
+
+@functools.cache
+def _token_sql(user_model, token_model) -> str:
+    columns = ", ".join(f"u.{user_model._meta.get_field(name).column}" for name in _user_fields(user_model))
+    return (f"SELECT {columns} FROM {user_model._meta.db_table} u JOIN {token_model._meta.db_table} t "
+            f"ON t.user_id = u.{user_model._meta.pk.column} WHERE t.key = %s")
 
 
 class TokensAreReadOnly(BasePermission):

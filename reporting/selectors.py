@@ -24,7 +24,8 @@ MAX_OFFSET = 2**31
 
 class OpenLotRow(NamedTuple):
     """The columns of one open lot that the API shows, with its security's ticker and latest close (None
-    when the security has no price yet). A NamedTuple: made from its row in one call."""
+    when the security has no price yet). A NamedTuple: made from its row in one call. Each decimal has
+    exactly its column's places (PostgreSQL's numeric(p, s) answers them so; SQLite's are quantized)."""
 
     id: int
     account_id: int
@@ -105,11 +106,8 @@ def _sqlite_row(values) -> OpenLotRow:
 
 
 def _sqlite_decimal(value, column: str) -> Decimal:
-    if isinstance(value, Decimal):
-        return value
-    if isinstance(value, int):
-        return Decimal(value)
-    return _SQLITE.create_decimal_from_float(value).quantize(Decimal(1).scaleb(-_PLACES[column]))
+    number = Decimal(value) if isinstance(value, int) else _SQLITE.create_decimal_from_float(value)
+    return number.quantize(Decimal(1).scaleb(-_PLACES[column]))
 
 
 def _in_subquery(subquery: str) -> str:

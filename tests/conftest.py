@@ -45,7 +45,48 @@ def celery_worker_thread(django_db_setup, django_db_blocker):
 
     with django_db_blocker.unblock():
         with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10, loglevel="WARNING") as w:
+            _worker_running.append(w)
             yield w
+            _worker_running.clear()
+
+
+_worker_running: list = []  # the session's worker, once a test has started it
+
+
+@pytest.fixture(autouse=True)
+def _no_task_outlives_its_test(request):
+    """After a test with a real database transaction: let the tasks it enqueued finish (or drop them when no
+    worker runs) before its tables are emptied. A ledger recompute still running while pytest-django
+    truncates the tables deadlocks with it, and a task left in Redis would run in a later test, on that
+    test's rows. (Autouse fixtures of conftest files are set up after pytest-django's own, so this
+    teardown runs before the database's.)"""
+    yield
+    marker = request.node.get_closest_marker("django_db")
+    transactional = "transactional_db" in request.fixturenames or (
+        marker is not None and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])))
+    if not transactional:
+        return
+    from django.conf import settings
+
+    if not settings.REDIS_URL:
+        return  # tasks ran eagerly, inside the test
+    import time
+
+    import redis
+    from celery.worker import state
+
+    from harvester.celery import app
+
+    if not _worker_running:
+        app.control.purge()
+        return
+    queue = redis.Redis.from_url(settings.REDIS_URL)
+    deadline, idle = time.monotonic() + 30, 0
+    while time.monotonic() < deadline and idle < 2:
+        busy = queue.llen(app.conf.task_default_queue) or state.active_requests or state.reserved_requests
+        idle = 0 if busy else idle + 1
+        time.sleep(0.05)
+    queue.close()
 
 
 class World:

@@ -187,6 +187,7 @@ def test_the_api_token_lookup_answers_as_drfs_does(history):
     user, auth = ApiTokenAuthentication().authenticate_credentials(token.key)
     assert (user.pk, user.username, auth.key, auth.user_id, auth.created) == (
         history.reporter.pk, "reporter", token.key, history.reporter.pk, token.created)
+    assert (user.date_joined, user.is_active, user.is_staff) == (history.reporter.date_joined, True, False)  # deferred
     assert isinstance(ApiTokenAuthentication(), TokenAuthentication)  # TokensAreReadOnly's check
     for key, message in [("nope", "Invalid token."), ("a\x00b", "Invalid token.")]:
         with pytest.raises(AuthenticationFailed, match=message):

@@ -6,7 +6,7 @@ and permanent), executed harvests, daily closes and tax profiles. Rows are writt
 bulk_create, not through the ledger engine: the figures are synthetic, the sizes are what matter.
 The household is never deleted (its membership's audit rows are append-only): run on a throwaway database.
 
-Then it starts gunicorn with harvester/gunicorn.conf.py (DEBUG off; HARVESTER_TESTING=1 only so that
+Then it starts gunicorn with gunicorn.conf.py (DEBUG off; HARVESTER_TESTING=1 only so that
 static files need no collectstatic and the API throttle does not cap the load) and measures, over real
 HTTP on 127.0.0.1:
   1. one page of 100 open lots from the API, one request at a time: p50 / p95 (target p95 <= 40 ms);
@@ -77,7 +77,7 @@ class Command(BaseCommand):
         parser.add_argument("--one-token", action="store_true",
                             help="every load client uses the bench user's token (default: one reporter each)")
         parser.add_argument("--workers", type=int, default=0,
-                            help="gunicorn workers (default: harvester/gunicorn.conf.py's, one per core)")
+                            help="gunicorn workers (default: gunicorn.conf.py's, one per core)")
         parser.add_argument("--threads", type=int, default=0,
                             help="threads per gunicorn worker (default: the config's; 1: sync workers)")
         parser.add_argument("--seed", type=int, default=7)
@@ -356,10 +356,10 @@ def reporter_tokens(household, n: int) -> list[str]:
 
 
 class Gunicorn:
-    """gunicorn with harvester/gunicorn.conf.py on a free loopback port with this process's database, stopped on
+    """gunicorn with gunicorn.conf.py on a free loopback port with this process's database, stopped on
     exit. Workers and threads: the config's unless given (0)."""
 
-    CONFIG = "harvester/gunicorn.conf.py"
+    CONFIG = "gunicorn.conf.py"
 
     def __init__(self, workers: int = 0, threads: int = 0, *, server_side_binding: bool = False):
         self.workers, self.threads, self.server_side_binding = workers, threads, server_side_binding
