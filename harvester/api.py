@@ -5,9 +5,11 @@ One view class per operation; small output serializers; money as decimal strings
 {"detail", "code"} (reporting/api_errors.py). Guide: docs/reporting.md.
 """
 
+import json
 from datetime import date, timedelta
 from urllib import parse
 
+from django.db import connection
 from django.db.models import Q
 from django.http import HttpResponse
 from django.urls import path
@@ -27,7 +29,7 @@ from accounts.models import Account, Household, Owner
 from harvester.money import to_cents
 from lots import selectors
 from lots.engine import holding_term
-from reporting.selectors import OpenLotRow, open_lots_page
+from reporting.selectors import OpenLotRow, open_lots_page, open_lots_page_json
 
 TAGS = ["reporting"]
 
@@ -432,13 +434,21 @@ class HouseholdOpenLots(HouseholdScoped, ListAPIView):
         # Most calls page through every lot: no filter to validate (a serializer costs a few hundred µs).
         values = self.filters(household) if self.filter_names.intersection(request.query_params) else {}
 
-        def fetch(limit: int, offset: int):
-            return open_lots_page(household.pk, account_id=values.get("account"), owner_id=values.get("owner"),
-                                  ticker=values["ticker"].upper() if "ticker" in values else None,
-                                  limit=limit, offset=offset)
-
-        rows = self.paginator.paginate_rows(request, fetch)
-        return self.get_paginated_response(open_lots_out(rows, timezone.localdate()))
+        filters = {"account_id": values.get("account"), "owner_id": values.get("owner"),
+                   "ticker": values["ticker"].upper() if "ticker" in values else None}
+        as_of = timezone.localdate()
+        if connection.vendor == "postgresql" and request.accepted_renderer.format == "json":
+            # The page arrives as JSON written by the database (reporting.selectors.open_lots_page_json);
+            # the envelope is LimitOffsetPagination's, the same keys in the same order.
+            lots = self.paginator.paginate_rows(
+                request, lambda limit, offset: open_lots_page_json(household.pk, **filters, limit=limit,
+                                                                   offset=offset, as_of=as_of))
+            body = (f'{{"count":{self.paginator.count},"next":{json.dumps(self.paginator.get_next_link())},'
+                    f'"previous":{json.dumps(self.paginator.get_previous_link())},"results":{lots}}}')
+            return HttpResponse(body, content_type="application/json")
+        rows = self.paginator.paginate_rows(
+            request, lambda limit, offset: open_lots_page(household.pk, **filters, limit=limit, offset=offset))
+        return self.get_paginated_response(open_lots_out(rows, as_of))
 
 
 # -- transactions

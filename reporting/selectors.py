@@ -8,14 +8,17 @@ securities. It runs on PostgreSQL and SQLite. The rules are the ones of lots.sel
 selectors' results.
 """
 
-from datetime import date
+import time
+from datetime import date, timedelta
 from decimal import Context, Decimal
 from typing import NamedTuple
 
+import psycopg
 from django.db import connection
 
 from accounts.models import Account
 from harvester.money import MONEY, PRICE, QUANTITY
+from lots.engine import holding_term
 from lots.models import Lot, Price, Security
 
 # No household has this many lots; a larger ?offset= would overflow the database's integer.
@@ -55,7 +58,106 @@ def open_lots_page(household_id: int, *, account_id: int | None = None, owner_id
     account and owner belong to it. One query: the count is a one-row derived table that the page is
     joined to, so an empty page still brings the count; the closes are looked up once per security of the
     page."""
-    lots, securities, prices = Lot._meta.db_table, Security._meta.db_table, Price._meta.db_table
+    page, params = _page(household_id, account_id, owner_id, ticker, limit, offset)
+    sql = (f"{page} SELECT total.n, {', '.join(f'page.{c}' for c in _COLUMNS)}, s.ticker, q.close, q.date "
+           f"{_joins()} ORDER BY page.id")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    count = rows[0][0]
+    if connection.vendor == "postgresql":  # decimals and dates come back as such
+        return count, [OpenLotRow._make(row[1:]) for row in rows if row[1] is not None]
+    return count, [_sqlite_row(row[1:]) for row in rows if row[1] is not None]
+
+
+def open_lots_page_json(household_id: int, *, account_id: int | None = None, owner_id: int | None = None,
+                        ticker: str | None = None, limit: int, offset: int, as_of: date) -> tuple[int, str]:
+    """open_lots_page's count and page, the page already written as the API's JSON array of lots by
+    PostgreSQL (LotOut's fields in its order, decimals as strings with their places), for the JSON answer
+    of the API's hottest call: Python then neither converts nor formats a value (docs/reporting.md "Speed").
+
+    The rules stay in Python: the term comes from the last holding-period start that is long-term on
+    `as_of` (long_term_until, from lots.engine.holding_term), and the market value is the quantity times
+    the close rounded to cents half away from zero, which is harvester.money.to_cents's ROUND_HALF_UP
+    (PostgreSQL's round() of a numeric). tests/reporting/test_open_lots_json.py checks the JSON against
+    open_lots_out. The statement is prepared on the connection (planned once, not on every page).
+    PostgreSQL only."""
+    page, params = _page(household_id, account_id, owner_id, ticker, limit, offset)
+    sql = (f"{page} SELECT MIN(total.n), '[' || COALESCE(string_agg({_LOT_JSON}, ',' ORDER BY page.id), '') || ']' "
+           f"{_joins()}")
+    count, lots = _prepared_row(sql, [*params, long_term_until(as_of)])  # the term's parameter comes last
+    return count, lots
+
+
+def _lot_json() -> str:
+    """One lot as a JSON object, in SQL: concatenated text, which costs PostgreSQL about half of what
+    json_build_object does. Only the ticker can hold a character JSON must escape (to_json escapes it);
+    the others are numbers, dates and fixed words."""
+    value = "round(page.quantity * q.close, 2)"
+
+    def text(sql, nullable=False):  # a JSON string; a NULL (no close yet) is JSON null
+        quoted = f"""'"' || {sql} || '"'"""
+        return f"COALESCE({quoted}, 'null')" if nullable else quoted
+
+    def day(sql):
+        return f"to_char({sql}, 'YYYY-MM-DD')"
+
+    fields = [
+        ("id", "page.id"), ("account", "page.account_id"), ("ticker", "to_json(s.ticker)::text"),
+        ("quantity", text("page.quantity")), ("cost_basis", text("page.cost_basis")),
+        ("wash_sale_adjustment", text("page.wash_sale_adjustment")), ("acquired_date", text(day("page.acquired_date"))),
+        ("holding_period_start", text(day("page.holding_period_start"))), ("origin_transaction", "page.origin_id"),
+        ("price", text("q.close", True)), ("price_date", text(day("q.date"), True)),
+        ("market_value", text(value, True)), ("unrealized", text(f"({value} - page.cost_basis)", True)),
+        ("term", """CASE WHEN page.holding_period_start <= %s THEN '"long"' ELSE '"short"' END"""),
+    ]
+    parts = [f"""'{"{" if i == 0 else ","}"{key}":' || {sql}""" for i, (key, sql) in enumerate(fields)]
+    return " || ".join(parts) + " || '}'"
+
+
+_LOT_JSON = _lot_json()
+
+
+_PREPARE_WHEN_ASKED = 2**31  # a threshold never reached: only statements executed with prepare=True are prepared
+
+
+def _prepared_row(sql: str, params: list) -> tuple:
+    """One row of a statement that PostgreSQL keeps prepared on this connection (parsed and planned once:
+    for the open-lots page, a sixth of its database time). Django's cursors bind parameters client-side
+    and never prepare, so this takes psycopg's own cursor on Django's connection, with Django's error
+    translation, and logs the query where Django logs its own (DEBUG, CaptureQueriesContext)."""
+    connection.ensure_connection()
+    raw = connection.connection
+    started = time.monotonic()
+    with connection.wrap_database_errors, psycopg.Cursor(raw) as cursor:
+        if raw.prepare_threshold is None:  # Django's setting: psycopg then prepares nothing, even when asked.
+            raw.prepare_threshold = _PREPARE_WHEN_ASKED  # Django's own cursors still never prepare (client-side).
+            # Plan it once for any parameters: PostgreSQL would otherwise plan each execution anew (its
+            # estimate of the generic plan is worse), which is what preparing should save. Only prepared
+            # statements follow this setting, and only these are prepared.
+            cursor.execute("SET plan_cache_mode = force_generic_plan", prepare=False)
+        cursor.execute(sql, params, prepare=True)
+        row = cursor.fetchone()
+    if connection.queries_logged:
+        connection.queries_log.append({"sql": f"{sql} -- {params!r}", "time": f"{time.monotonic() - started:.3f}"})
+    return row
+
+
+def long_term_until(as_of: date) -> date:
+    """The last holding-period start whose shares are long-term if sold on `as_of`: by
+    lots.engine.holding_term (the rule), a start is long-term exactly when it is on or before this date
+    (the anniversary grows with the start)."""
+    day = as_of - timedelta(days=366)
+    while holding_term(day + timedelta(days=1), as_of) == "long":
+        day += timedelta(days=1)
+    while holding_term(day, as_of) != "long":
+        day -= timedelta(days=1)
+    return day
+
+
+def _page(household_id, account_id, owner_id, ticker, limit, offset) -> tuple[str, list]:
+    """The page's WITH clause and the count's derived table's condition, with their parameters."""
+    lots, securities = Lot._meta.db_table, Security._meta.db_table
     accounts, owners = Account._meta.db_table, Account.owners.through._meta.db_table
     where = [f"l.account_id {_in_subquery(f'SELECT a.id FROM {accounts} a WHERE a.household_id = %s')}"]
     params = [household_id]
@@ -69,25 +171,23 @@ def open_lots_page(household_id: int, *, account_id: int | None = None, owner_id
         where.append(f"l.security_id {_in_subquery(f'SELECT s.id FROM {securities} s WHERE s.ticker = %s')}")
         params.append(ticker)
     condition = " AND ".join(where)
-    newest = f"FROM {prices} p WHERE p.security_id = d.security_id ORDER BY p.date DESC LIMIT 1"
     sql = (
         f"WITH page AS (SELECT {', '.join(f'l.{c}' for c in _COLUMNS)} FROM {lots} l WHERE {condition} "
-        "ORDER BY l.id LIMIT %s OFFSET %s) "
-        f"SELECT total.n, {', '.join(f'page.{c}' for c in _COLUMNS)}, s.ticker, q.close, q.date "
-        f"FROM (SELECT COUNT(*) AS n FROM {lots} l WHERE {condition}) total "
-        "LEFT JOIN page ON 1 = 1 "
-        f"LEFT JOIN {securities} s ON s.id = page.security_id "
-        f"LEFT JOIN (SELECT d.security_id, (SELECT p.close {newest}) AS close, (SELECT p.date {newest}) AS date "
-        "FROM (SELECT DISTINCT security_id FROM page) d) q ON q.security_id = page.security_id "
-        "ORDER BY page.id"
+        "ORDER BY l.id LIMIT %s OFFSET %s), "
+        f"total AS (SELECT COUNT(*) AS n FROM {lots} l WHERE {condition})"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, limit, min(offset, MAX_OFFSET), *params])
-        rows = cursor.fetchall()
-    count = rows[0][0]
-    if connection.vendor == "postgresql":  # decimals and dates come back as such
-        return count, [OpenLotRow._make(row[1:]) for row in rows if row[1] is not None]
-    return count, [_sqlite_row(row[1:]) for row in rows if row[1] is not None]
+    return sql, [*params, limit, min(offset, MAX_OFFSET), *params]
+
+
+def _joins() -> str:
+    """The count, then the page's lots (none on a page past the end) with their ticker and latest close."""
+    securities, prices = Security._meta.db_table, Price._meta.db_table
+    newest = f"FROM {prices} p WHERE p.security_id = d.security_id ORDER BY p.date DESC LIMIT 1"
+    return (
+        f"FROM total LEFT JOIN page ON 1 = 1 LEFT JOIN {securities} s ON s.id = page.security_id "
+        f"LEFT JOIN (SELECT d.security_id, (SELECT p.close {newest}) AS close, (SELECT p.date {newest}) AS date "
+        "FROM (SELECT DISTINCT security_id FROM page) d) q ON q.security_id = page.security_id"
+    )
 
 
 _PLACES = {"quantity": QUANTITY["decimal_places"], "cost_basis": MONEY["decimal_places"],
