@@ -13,9 +13,9 @@ is O(n log n) overall.
 
 import gc
 from bisect import bisect_left
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal, localcontext
+from decimal import Decimal, localcontext
 from itertools import chain
 from operator import attrgetter, itemgetter
 
@@ -56,7 +56,13 @@ _NO_PIECES = ()  # the pieces of an acquisition that absorbed no loss (relief.py
 _row = tuple.__new__  # builds a NamedTuple row from all its fields, skipping the Python-level __new__
 
 WINDOW_DAYS = 30  # IRC 1091(a): 30 days before to 30 days after the sale, calendar days
-_ANNIVERSARIES: dict[int, int] = {}  # ordinal -> ordinal of the same date a year later (a pure cache)
+
+
+def _term(start: int, sold: int) -> str:
+    """money.holding_term on ordinals: "long" if sold after the anniversary of the start. The
+    anniversary is 365 or 366 days after the start, so only a sale exactly 366 days after the start
+    needs the calendar (the engine makes that test inline and calls this only then)."""
+    return LONG if sold > anniversary(date.fromordinal(start)).toordinal() else SHORT
 
 
 class _Acq:
@@ -87,6 +93,11 @@ class _Acq:
         # rest_basis is set when the trade is executed
 
 
+# The end marker of _Bucket.scan: an acquisition after every wash-sale window (only acq_ord is read).
+_END = _Acq.__new__(_Acq)
+_END.acq_ord = date.max.toordinal() + WINDOW_DAYS + 1
+
+
 def _tacked_start(replacement_start: int, sold_start: int, sale_ord: int) -> int:
     """Holding-period start of replacement shares (IRC 1223(3), Treas. Reg. 1.1223-1(d)).
 
@@ -97,6 +108,17 @@ def _tacked_start(replacement_start: int, sold_start: int, sale_ord: int) -> int
     overlap = sale_ord - max(replacement_start, sold_start)
     added = sale_ord - sold_start - (overlap if overlap > 0 else 0)
     return replacement_start - added
+
+
+def _tacked_fast(replacement_start: int, sold_start: int, sale_ord: int) -> int:
+    """_tacked_start as the engine writes it inline (no max(), no call): when the sale comes after both
+    starts, the replacement is held from the earlier of the two; otherwise (a replacement acquired on
+    or after the sale) its start moves back by the days the sold shares were held.
+    tests/engine/test_fast_paths.py checks that both agree."""
+    later = replacement_start if replacement_start > sold_start else sold_start
+    if sale_ord > later:
+        return replacement_start if replacement_start < sold_start else sold_start
+    return replacement_start - sale_ord + sold_start
 
 
 class _Bucket:
@@ -112,6 +134,7 @@ class _Bucket:
         # the run's rows by seq of their sell (lists shared by all buckets, set before the bucket runs)
         self.sales_out: list = []
         self.adjustments_out: list = []
+        self.dates: dict[int, date] = {}  # shared by all buckets too
         self.groups: set[str] = set()
 
     def prepare(self) -> bool:
@@ -122,10 +145,20 @@ class _Bucket:
         cands = self.cands
         advantaged = self.advantaged
         plain = True
+        plain_actions = _PLAIN_ACTIONS
         for index, (seq, trade, gkey, position) in enumerate(events):
-            if plain and not _is_plain(trade):
-                plain = False
-            if trade.action != SELL:
+            action = trade.action
+            if plain:  # _is_plain(trade), inline
+                q = trade.quantity
+                price = trade.price
+                fees = trade.fees
+                if (type(q) is not Decimal or type(price) is not Decimal or type(fees) is not Decimal
+                        or not q.is_finite() or not price.is_finite() or not fees.is_finite()
+                        or q <= ZERO or price < ZERO or fees < ZERO or action not in plain_actions
+                        or trade.lot_method or trade.acquired_date or trade.basis is not None
+                        or (trade.lot_id is not None and action != SELL)):
+                    plain = False
+            if action != SELL:
                 acq = events[index] = _Acq(trade, seq, trade.acquired_date or trade.date, gkey,
                                             trade.account in advantaged, position)
                 cands.append(acq)
@@ -138,6 +171,7 @@ class _Bucket:
         # position, so it could not be named anyway)
         self.acq_by_id = dict(zip(map(_TRADE_ID, cands), cands, strict=True))
         self.skip = list(range(len(cands) + 1))
+        self.scan = cands + [_END]  # wash() reads past the last candidate: there is always one more
         # A fund whose group changed joins two groups in one bucket: then identity is checked per pair.
         self.mixed = len(self.groups) > 1
         return plain
@@ -150,7 +184,7 @@ class _Bucket:
         trade = acq.trade
         qty = trade.quantity
         if trade.basis is None:
-            cost = (qty * trade.price + trade.fees).quantize(CENT, ROUND_HALF_UP)
+            cost = (qty * trade.price + trade.fees).quantize(CENT)
         else:
             cost = cents(trade.basis)
         if acq.pending is None:
@@ -161,16 +195,20 @@ class _Bucket:
             acq.pieces = pieces = []
             rem_cost = cost
             rem_qty = qty
+            permanent = acq.permanent
             for take, disallowed, sold_start, sale_ord in acq.pending:
                 # each piece its share of the whole cost, the last piece what is left (money.py)
-                basis = rem_cost if take == rem_qty else (cost * take / qty).quantize(CENT, ROUND_HALF_UP)
+                basis = rem_cost if take == rem_qty else (cost * take / qty).quantize(CENT)
                 rem_cost -= basis
                 rem_qty -= take
-                if acq.permanent:  # Rev. Rul. 2008-5: no basis increase in an IRA
+                if permanent:  # Rev. Rul. 2008-5: no basis increase in an IRA
                     pieces.append((take, basis, MONEY_ZERO, start, acq))
                 else:
-                    pieces.append((take, basis + disallowed, disallowed, _tacked_start(start, sold_start, sale_ord),
-                                   acq))
+                    # _tacked_start(start, sold_start, sale_ord), inline (see _tacked_fast)
+                    later = start if start > sold_start else sold_start
+                    pieces.append((take, basis + disallowed, disallowed,
+                                   (start if start < sold_start else sold_start) if sale_ord > later
+                                   else start - sale_ord + sold_start, acq))
             # the rest: acq.avail shares, the same number as rem_qty (both took the same shares off qty)
             acq.rest_basis = rem_cost
             acq.pending = None
@@ -202,43 +240,50 @@ class _Bucket:
             pieces = (relieve_hifo if method == HIFO else relieve_fifo)(position, qty, trade)
         position.held = held - qty
 
-        reportable = trade.account not in self.advantaged
+        account = trade.account
+        reportable = account not in self.advantaged
         sold = trade.date
         sale_ord = sold.toordinal()
         year = sold.year
         sell_id = trade.trade_id
-        account = trade.account
         ticker = trade.ticker
-        anniversaries = _ANNIVERSARIES
-        total_proceeds = rem_proceeds = (qty * trade.price - trade.fees).quantize(CENT, ROUND_HALF_UP)
-        rem_qty = qty
+        wash = self.wash
+        dates = self.dates
+        total_proceeds = rem_proceeds = (qty * trade.price - trade.fees).quantize(CENT)
+        last = pieces[-1]  # pieces have positive quantities adding up to qty: the last one takes the rest
         sales: list = []
         adjustments: list = []
-        for pqty, basis, adj, hps, acq in pieces:
-            if pqty == rem_qty:
+        for piece in pieces:
+            pqty, basis, adj, hps, acq = piece
+            if piece is last:
                 proceeds = rem_proceeds
             else:
                 # each lot its share of the sale's proceeds, the last lot what is left (money.py)
-                proceeds = (total_proceeds * pqty / qty).quantize(CENT, ROUND_HALF_UP)
+                proceeds = (total_proceeds * pqty / qty).quantize(CENT)
                 rem_proceeds -= proceeds
-                rem_qty -= pqty
             # IRC 1091 disallows losses only; sales inside an IRA have no deductible loss to disallow.
             if reportable and proceeds < basis:
                 loss = basis - proceeds
-                disallowed = self.wash(pqty, hps, acq, loss, sale_ord, trade, gkey, adjustments)
+                disallowed = wash(pqty, hps, acq, loss, sale_ord, trade, gkey, adjustments)
                 # (a loss disallowed in full, the usual case, leaves exactly 0.00: no arithmetic needed)
                 gain_loss = MONEY_ZERO if disallowed == loss else proceeds - basis + disallowed
             else:
                 disallowed = MONEY_ZERO
                 gain_loss = proceeds - basis
-            # money.holding_term, on cached ordinals: long-term if sold after the anniversary of the start
-            ann = anniversaries.get(hps)
-            if ann is None:
-                ann = anniversaries[hps] = anniversary(date.fromordinal(hps)).toordinal()
+            acquired = acq.acquired
+            if hps == acq.acq_ord:
+                start = acquired
+            else:  # a tacked holding period: its start, once per date and run
+                start = dates.get(hps)
+                if start is None:
+                    start = dates[hps] = date.fromordinal(hps)
+            # money.holding_term (_term): the anniversary of the start is 365 or 366 days after it
+            held_days = sale_ord - hps
             sales.append(_row(Sale, (
-                sell_id, acq.trade_id, account, ticker, pqty, acq.acquired, sold, proceeds, basis, disallowed,
-                WASH_CODE if disallowed else "", gain_loss, LONG if sale_ord > ann else SHORT, year, reportable,
-                acq.acquired if hps == acq.acq_ord else date.fromordinal(hps), adj,
+                sell_id, acq.trade_id, account, ticker, pqty, acquired, sold, proceeds, basis, disallowed,
+                WASH_CODE if disallowed else "", gain_loss,
+                LONG if held_days > 366 else SHORT if held_days < 366 else _term(hps, sale_ord), year, reportable,
+                start, adj,
             )))
         self.sales_out[seq] = sales
         if adjustments:
@@ -254,9 +299,8 @@ class _Bucket:
         group, matched in order of acquisition, share for share, each absorbing at most one loss; shares
         from the purchase being sold are not replacements for it (Rev. Rul. 56-602). Shares bought
         before the sale count only while still held after it (docs/wash_sales.md)."""
-        cands = self.cands
+        scan = self.scan  # the candidates, then an end marker acquired after any window
         skip = self.skip
-        n = len(cands)
         hi = sale_ord + WINDOW_DAYS
         i = bisect_left(self.cand_ords, sale_ord - WINDOW_DAYS)
         need = sold_qty
@@ -267,30 +311,32 @@ class _Bucket:
             while skip[i] != i:
                 skip[i] = skip[skip[i]]
                 i = skip[i]
-            if i >= n:
-                break
-            cand = cands[i]
+            cand = scan[i]
             if cand.acq_ord > hi:
                 break
             avail = cand.avail
             if not avail:
                 skip[i] = i + 1
                 continue
-            if (cand is not origin and (cand.pieces is not None or cand.trade.action != TRANSFER_IN)
+            pieces = cand.pieces
+            if (cand is not origin and (pieces is not None or cand.trade.action != TRANSFER_IN)
                     and (not mixed or cand.ticker == trade.ticker or cand.gkey == gkey)):
-                take = avail if avail < need else need
-                need -= take
                 # each replacement its share of the loss; when every share is replaced the last one
                 # gets what is left, so the amounts add up to exactly the loss (money.py)
-                if need:
-                    amount = (loss * take / sold_qty).quantize(CENT, ROUND_HALF_UP)
-                else:
+                if avail < need:
+                    take = avail
+                    need -= avail
+                    amount = (loss * take / sold_qty).quantize(CENT)
+                else:  # the last replacement needed (`need` is not used again)
+                    take = need
+                    need = ZERO
                     amount = loss if done is MONEY_ZERO else loss - done
                 # (0.00 + amount is amount, digit for digit: skipping the addition keeps one Decimal)
                 done = amount if done is MONEY_ZERO else done + amount
                 # IRC 1091(d): the replacement shares take the disallowed loss
                 cand.avail = avail - take
-                if cand.pieces is None:  # not executed yet: the lot takes it when it is created
+                permanent = cand.permanent
+                if pieces is None:  # not executed yet: the lot takes it when it is created
                     if cand.pending is None:
                         cand.pending = [(take, amount, sold_start, sale_ord)]
                     else:
@@ -303,20 +349,24 @@ class _Bucket:
                         cand.rest_basis = MONEY_ZERO
                     else:
                         shares = take
-                        basis = (cand.rest_basis * take / avail).quantize(CENT, ROUND_HALF_UP)
+                        basis = (cand.rest_basis * take / avail).quantize(CENT)
                         cand.rest_basis -= basis
-                    if cand.permanent:  # Rev. Rul. 2008-5: no basis increase in an IRA
+                    if permanent:  # Rev. Rul. 2008-5: no basis increase in an IRA
                         piece = (shares, basis, MONEY_ZERO, cand.acq_ord, cand)
                     else:
+                        # _tacked_start(cand.acq_ord, sold_start, sale_ord), inline (see _tacked_fast)
+                        start = cand.acq_ord
+                        later = start if start > sold_start else sold_start
                         piece = (shares, basis + amount, amount,
-                                 _tacked_start(cand.acq_ord, sold_start, sale_ord), cand)
-                    if cand.pieces:
-                        cand.pieces.append(piece)
+                                 (start if start < sold_start else sold_start) if sale_ord > later
+                                 else start - sale_ord + sold_start, cand)
+                    if pieces:
+                        pieces.append(piece)
                     else:
                         cand.pieces = [piece]
                 adjustments.append(_row(Adjustment, (
                     trade.trade_id, origin.trade_id, cand.trade_id, cand.account, take, amount,
-                    PERMANENT if cand.permanent else DEFERRED, trade.account, trade.ticker, cand.ticker,
+                    PERMANENT if permanent else DEFERRED, trade.account, trade.ticker, cand.ticker,
                     trade.date, cand.acquired, gkey,
                 )))
                 if not need:
@@ -497,9 +547,9 @@ def _compute(accounts, trades, identity, lot_method) -> Result:
 
     taxpayer_of = {a: acc.taxpayer for a, acc in by_account.items()}
     advantaged = {a for a, kind in kinds.items() if kind in TAX_ADVANTAGED_KINDS}
-    # (account, ticker) -> (its bucket, its Position, its group if it never changes). All the groups a
-    # ticker can have share one root, so a position always falls in one bucket.
-    where: dict[tuple[str, str], tuple[_Bucket, Position, str | None]] = {}
+    # (account, ticker) -> (its bucket's events.append, its Position, its group if it never changes, its
+    # bucket). All the groups a ticker can have share one root, so a position always falls in one bucket.
+    where: dict[tuple[str, str], tuple[Callable, Position, str | None, _Bucket]] = {}
     buckets: dict[tuple[str, str], _Bucket] = {}
     seq = -1
     try:
@@ -520,13 +570,13 @@ def _compute(accounts, trades, identity, lot_method) -> Result:
                 bucket.positions.append(position)
                 if group is not None:
                     bucket.groups.add(group)
-                info = where[account, ticker] = (bucket, position, group)
-            bucket, position, gkey = info
+                info = where[account, ticker] = (bucket.events.append, position, group, bucket)
+            file, position, gkey, bucket = info
             if gkey is None:  # a fund whose group changes: its group on the day (of acquisition)
                 gkey = identity.group_on(ticker, trade.date if trade.action == SELL
                                          else trade.acquired_date or trade.date)
                 bucket.groups.add(gkey)
-            bucket.events.append((seq, trade, gkey, position))
+            file((seq, trade, gkey, position))
     except Exception:
         # Had the trades up to this one been checked as they came, would an invalid one have been
         # found first? Then that is the error.
@@ -534,12 +584,15 @@ def _compute(accounts, trades, identity, lot_method) -> Result:
             _raise_first_invalid(ordered[:seq + 1], by_account)
         raise
 
+    where = info = None  # they hold each bucket's events (through events.append): let the run free them
+
     # Buckets are independent: run each to the end in turn, which keeps its state hot in the CPU cache
     # (a third faster at 300,000 trades than interleaving them). Each sell files its rows under its
     # place in execution order, so the output needs no sort.
     sales_by_seq: list = [None] * len(ordered)
     adjustments_by_seq: list = [None] * len(ordered)
     ids: set[str] = set()  # trade ids must be unique; a repeated one is reported after the run
+    dates: dict[int, date] = {}  # ordinal -> date, for the holding-period starts of the rows
     try:
         for bucket in buckets.values():
             ids.update(map(_TRADE_ID, map(_TRADE_OF_EVENT, bucket.events)))
@@ -547,14 +600,30 @@ def _compute(accounts, trades, identity, lot_method) -> Result:
                 checked = True
                 _check_in_order(ordered, by_account)  # raises at the first invalid trade, if any
             bucket.sales_out = sales_by_seq
+            bucket.dates = dates
             bucket.adjustments_out = adjustments_by_seq
             execute, sell = bucket.execute, bucket.sell
             for event in bucket.events:
-                if type(event) is _Acq:
-                    execute(event)
-                else:
+                if type(event) is not _Acq:
                     sell(*event)
-            bucket.events = None
+                elif event.pending is None and event.trade.basis is None:
+                    # execute(event) for the usual lot, inline: all its shares are the rest
+                    trade = event.trade
+                    qty = trade.quantity
+                    event.rest_basis = (qty * trade.price + trade.fees).quantize(CENT)
+                    event.pieces = _NO_PIECES
+                    position = event.position
+                    acqs = position.acqs
+                    if acqs and acqs[-1].acq_ord > event.acq_ord:
+                        position.insert(event)  # a transfer_in acquired before lots already held
+                    else:
+                        acqs.append(event)
+                    position.held += qty
+                else:
+                    execute(event)
+            # Done with its candidates: the acquisitions used up go now (reference counting: they are in
+            # no cycle, see _release), so that the next buckets reuse their memory rather than new pages.
+            bucket.events = bucket.cands = bucket.scan = bucket.skip = bucket.cand_ords = bucket.acq_by_id = None
         if len(ids) != len(ordered) and not checked:
             checked = True
             _check_in_order(ordered, by_account)  # raises: some trade id repeats
@@ -585,12 +654,15 @@ def _compute(accounts, trades, identity, lot_method) -> Result:
 
 
 def _release(buckets) -> None:
-    """Break the acquisition <-> piece <-> position <-> bucket reference cycles, so that reference
-    counting frees the working state as soon as compute() returns (the cyclic collector is paused)."""
+    """Break the acquisition <-> piece <-> position reference cycles, so that reference counting frees
+    the working state as soon as compute() returns (the cyclic collector is paused). Only acquisitions
+    still in a position can be in a cycle: one with pieces left is always there (relief drops only
+    emptied ones), and the others no longer reach their position's deque."""
     for bucket in buckets:
-        for acq in bucket.cands:
-            acq.pieces = acq.position = None
-        bucket.positions = bucket.cands = None
+        for position in bucket.positions:
+            for acq in position.acqs:
+                acq.pieces = acq.position = None
+        bucket.positions = None
 
 
 _DATE = attrgetter("date")

@@ -7,7 +7,9 @@ Money is rounded to cents with ROUND_HALF_UP at exactly these points, and nowher
    split into, a loss over the replacement shares that absorb it. Each allocation gives every piece
    but the last its proportional share, `(amount * part / whole).quantize(CENT, ROUND_HALF_UP)`, and
    the last piece exactly what is left, so the pieces always add up to the whole: no cent is created
-   or lost. (The engine writes that expression inline in its hot loop rather than calling a helper.)
+   or lost. (The engine writes that expression inline in its hot loop rather than calling a helper,
+   as `.quantize(CENT)`: compute() runs in CONTEXT below, whose rounding is ROUND_HALF_UP, and leaving
+   the argument out is a little faster.)
 Quantities are never rounded.
 """
 

@@ -21,7 +21,7 @@ piece keeps the exact remainder (lots/engine/money.py).
 """
 
 from collections import deque
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from .errors import OversellError, UnknownLotError
 from .money import CENT
@@ -66,8 +66,8 @@ def take_piece(acq, index: int, qty: Decimal, out: list) -> Decimal:
         del pieces[index]
         out.append(piece)
         return whole
-    part = (basis * qty / whole).quantize(CENT, ROUND_HALF_UP)
-    part_adj = (adj * qty / whole).quantize(CENT, ROUND_HALF_UP) if adj else adj
+    part = (basis * qty / whole).quantize(CENT)
+    part_adj = (adj * qty / whole).quantize(CENT) if adj else adj
     pieces[index] = (whole - qty, basis - part, adj - part_adj, hps, acq)
     out.append((qty, part, part_adj, hps, acq))
     return qty
@@ -82,7 +82,7 @@ def take_rest(acq, qty: Decimal, out: list) -> Decimal:
         acq.avail = _ZERO
         acq.rest_basis = _MONEY_ZERO
         return avail
-    part = (acq.rest_basis * qty / avail).quantize(CENT, ROUND_HALF_UP)
+    part = (acq.rest_basis * qty / avail).quantize(CENT)
     acq.rest_basis -= part
     acq.avail = avail - qty
     out.append((qty, part, _MONEY_ZERO, acq.acq_ord, acq))
@@ -91,12 +91,29 @@ def take_rest(acq, qty: Decimal, out: list) -> Decimal:
 
 def _take_front(acq, qty: Decimal, out: list) -> Decimal:
     """Relieve up to `qty` shares from the front of `acq` (its pieces, then the rest) into `out`;
-    returns what is left to relieve."""
+    returns what is left to relieve (take_piece and take_rest, written inline: this runs for most
+    sells)."""
     pieces = acq.pieces
     while pieces and qty:
-        qty -= take_piece(acq, 0, qty, out)
-    if qty and acq.avail:
-        qty -= take_rest(acq, qty, out)
+        piece = pieces[0]
+        whole = piece[0]
+        if whole <= qty:
+            del pieces[0]
+            out.append(piece)
+            qty -= whole
+        else:
+            take_piece(acq, 0, qty, out)
+            return _ZERO
+    if qty:
+        avail = acq.avail
+        if avail:
+            if avail <= qty:
+                out.append((avail, acq.rest_basis, _MONEY_ZERO, acq.acq_ord, acq))
+                acq.avail = _ZERO
+                acq.rest_basis = _MONEY_ZERO
+                return qty - avail
+            take_rest(acq, qty, out)
+            return _ZERO
     return qty
 
 
@@ -108,8 +125,17 @@ def relieve_fifo(position: Position, qty: Decimal, trade) -> list:
         acq = acqs[0]
         if acq.pieces:
             qty = _take_front(acq, qty, out)
-        elif acq.avail:  # the usual lot, which absorbed no loss: only its rest
-            qty -= take_rest(acq, qty, out)
+        else:  # the usual lot, which absorbed no loss: only its rest (take_rest, inline)
+            avail = acq.avail
+            if avail:
+                if avail <= qty:
+                    out.append((avail, acq.rest_basis, _MONEY_ZERO, acq.acq_ord, acq))
+                    acq.avail = _ZERO
+                    acq.rest_basis = _MONEY_ZERO
+                    qty -= avail
+                else:
+                    take_rest(acq, qty, out)
+                    break
         if not acq.avail and not acq.pieces:  # used up, or emptied earlier by hifo or specific relief
             acqs.popleft()
     return out
@@ -143,17 +169,28 @@ def relieve_specific(position: Position, qty: Decimal, trade, acq) -> list:
             f"lot_id {trade.lot_id!r} names no earlier buy of {trade.ticker} in account {trade.account}",
             trade_id=trade.trade_id, field="lot_id",
         )
-    remaining = _ZERO
-    for piece in acq.pieces:
-        remaining += piece[0]
-    if acq.avail:
-        remaining += acq.avail
-    if remaining < qty:
-        raise OversellError(
-            f"sell of {qty} {trade.ticker} from lot {trade.lot_id!r}, which holds only {remaining}",
-            trade_id=trade.trade_id, field="quantity",
-        )
+    avail = acq.avail
+    if acq.pieces or avail < qty:  # (the usual lot holds just its rest: no need to add anything up)
+        remaining = _ZERO
+        for piece in acq.pieces:
+            remaining += piece[0]
+        if avail:
+            remaining += avail
+        if remaining < qty:
+            raise OversellError(
+                f"sell of {qty} {trade.ticker} from lot {trade.lot_id!r}, which holds only {remaining}",
+                trade_id=trade.trade_id, field="quantity",
+            )
     out: list = []
-    _take_front(acq, qty, out)
+    if avail and not acq.pieces:  # the usual lot: only its rest (take_rest, inline)
+        if avail <= qty:
+            out.append((avail, acq.rest_basis, _MONEY_ZERO, acq.acq_ord, acq))
+            acq.avail = _ZERO
+            acq.rest_basis = _MONEY_ZERO
+        else:
+            take_rest(acq, qty, out)
+            return out  # shares are left: nothing to bury
+    else:
+        _take_front(acq, qty, out)
     position.bury(acq)
     return out
