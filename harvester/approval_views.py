@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import prefetch_related_objects
 from django.forms.models import model_to_dict
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -47,9 +48,17 @@ def _error_text(exc: Exception) -> str:
 # ---- inbox and proposals
 
 
-def _card_context(request, proposal_id: int, **extra) -> dict:
+def _card_context(request, proposal, *, current=None, **extra) -> dict:
+    """The card of `proposal` (fetched by access_proposal: its viewer_role is the caller's role), read
+    again, unless `current` is the proposal as it stands now (e.g. as a decision left it, committed):
+    then that instance gets what the card reads (owners, approvals, comments) without reading it again."""
+    if current is None:
+        p = approvals.proposals_queryset().get(pk=proposal.pk)
+    else:
+        p = current
+        prefetch_related_objects([p], *approvals.proposal_prefetches())
     view = approvals.proposal_views(
-        [approvals.proposals_queryset().get(pk=proposal_id)], request.user, detail=not request.htmx
+        [p], request.user, detail=not request.htmx, roles={proposal.household_id: proposal.viewer_role}
     )[0]
     return {
         "v": view,
@@ -59,27 +68,31 @@ def _card_context(request, proposal_id: int, **extra) -> dict:
     }
 
 
-def _decision_response(request, proposal, *, status: int = 200, error: str = "", message: str = ""):
-    """The card (htmx) or the proposal page; on success without htmx, redirect (POST-redirect-GET)."""
-    context = _card_context(request, proposal.pk, error=error, message=message)
-    if request.htmx:
-        return render(request, "harvester/inbox.html#card", context, status=status)
-    if status == 200:
+def _decision_response(request, proposal, *, status: int = 200, error: str = "", message: str = "", current=None):
+    """The card (htmx) or the proposal page; on success without htmx, redirect (POST-redirect-GET).
+    `current`: the proposal as the decision left it (see _card_context)."""
+    if not request.htmx and status == 200:
         messages.success(request, message)
         return redirect("proposal", proposal_id=proposal.pk)
+    context = _card_context(request, proposal, current=current, error=error, message=message)
+    if request.htmx:
+        return render(request, "harvester/inbox.html#card", context, status=status)
     return render(request, "harvester/inbox_proposal.html", context, status=status)
 
 
 def _run_decision(request, proposal, action, success: str):
+    """Run `action`; answer with the card. When `action` returns the proposal as it left it (committed),
+    the card is made from that instance instead of reading the proposal again."""
     try:
-        action()
+        current = action()
     except approvals.ProposalConflict as exc:
         return _decision_response(request, proposal, status=409, error=exc.reason)
     except PermissionDenied as exc:
         return _decision_response(request, proposal, status=403, error=_error_text(exc))
     except ValidationError as exc:
         return _decision_response(request, proposal, status=400, error=_error_text(exc))
-    return _decision_response(request, proposal, message=success)
+    return _decision_response(request, proposal, message=success,
+                              current=current if isinstance(current, HarvestProposal) else None)
 
 
 @login_required
@@ -110,7 +123,7 @@ def proposal_detail(request, proposal_id):
     Notification.objects.filter(user=request.user, proposal=proposal, read_at__isnull=True).update(
         read_at=timezone.now()
     )
-    context = _card_context(request, proposal.pk)
+    context = _card_context(request, proposal, current=proposal)
     context["execution"] = getattr(proposal, "execution", None) if proposal.status == "executed" else None
     return render(request, "harvester/inbox_proposal.html", context)
 
@@ -124,9 +137,12 @@ def proposal_approve(request, proposal_id):
         return _decision_response(request, proposal, status=400, error="Say which version you approve.")
 
     def act():
-        approvals.check_can_decide(request.user, proposal)  # 403 before asking for a password
+        if not approvals.password_recently_confirmed(request):
+            # 403 before asking for a password. (With a fresh confirmation no password is asked: the
+            # service's own check, under the row lock, answers the same 403.)
+            approvals.check_can_decide(request.user, proposal, role=proposal.viewer_role)
         approvals.password_confirm(request, form.cleaned_data["password"])
-        approvals.proposal_approve(
+        return approvals.proposal_approve(
             proposal=proposal,
             user=request.user,
             version=form.cleaned_data["version"],
@@ -218,7 +234,7 @@ def proposal_execute(request, proposal_id):
                 return redirect("proposal", proposal_id=proposal.pk)
         else:
             status = 400
-    context = _card_context(request, proposal.pk, error=error)
+    context = _card_context(request, proposal, error=error)
     context.update({"form": form, "proposal": proposal})
     return render(request, "harvester/execute.html", context, status=status)
 

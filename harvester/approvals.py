@@ -19,12 +19,13 @@ from decimal import ROUND_DOWN, Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Exists, Max, OuterRef, Q, Sum, prefetch_related_objects
+from django.db.models import Max, Prefetch, Q, Sum, prefetch_related_objects
+from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.utils import timezone
 
 from accounts.access import access_household, role_in
-from accounts.models import Household, Membership, Owner
+from accounts.models import Account, Household, Membership, Owner
 from harvester import notifications
 from harvester.audit import audit_record, client_ip
 from harvester.models import Approval, AuditEvent, Execution, HarvestProposal, ProposalComment
@@ -115,9 +116,10 @@ def authority_of(user, proposal: HarvestProposal, approvers: Approvers | None = 
     return Authority(role, seats, discretion)
 
 
-def check_can_decide(user, proposal: HarvestProposal) -> Authority:
-    """Raise PermissionDenied unless `user` may approve or reject this proposal."""
-    authority = authority_of(user, proposal)
+def check_can_decide(user, proposal: HarvestProposal, approvers: Approvers | None = None, role=None) -> Authority:
+    """Raise PermissionDenied unless `user` may approve or reject this proposal. `approvers` and `role`, when
+    given, are the account's approvers and the caller's role in the household read in this request."""
+    authority = authority_of(user, proposal, approvers, role=role)
     if authority.can_decide:
         return authority
     if authority.role == Membership.Role.REPORTER:
@@ -219,10 +221,14 @@ class ProposalView:
         return sold + timedelta(days=30), sold + timedelta(days=31), execution is not None
 
 
-def proposal_views(proposals, viewer, *, detail: bool = False) -> list[ProposalView]:
-    """Build views for proposals already fetched with `proposals_queryset()` (no per-row queries for lists)."""
+def proposal_views(proposals, viewer, *, detail: bool = False, roles: dict | None = None) -> list[ProposalView]:
+    """Build views for proposals already fetched with `proposals_queryset()` (no per-row queries for lists).
+    `roles` ({household id: the viewer's role}), when the caller already read it for every household of
+    `proposals`, saves reading the viewer's memberships again."""
     proposals = list(proposals)
-    roles = dict(Membership.objects.filter(user=viewer).values_list("household_id", "role"))
+    prefetch_trustees(proposals)
+    if roles is None:
+        roles = dict(Membership.objects.filter(user=viewer).values_list("household_id", "role"))
     in_force: dict[int, object] = {}
     views = []
     for p in proposals:
@@ -265,12 +271,38 @@ def proposal_views(proposals, viewer, *, detail: bool = False) -> list[ProposalV
     return views
 
 
+def proposal_prefetches() -> tuple[Prefetch, ...]:
+    """What proposal_views reads of each proposal: the account's owners (with their login), the approvals
+    (with who and for which owner) and the comments (with their authors). Three queries for any number of
+    proposals: the to-one hops are joined into the prefetch queries. The trusts' trustees:
+    prefetch_trustees (proposal_views calls it).
+
+    Each proposal's approvals and comments come in their models' order (proposal, at, id): within one
+    proposal that is (at, id), which needs no join to the proposals to sort. The owners' order does not
+    matter (account_approvers sorts them, _user_names maps them): by id, not by household and name."""
+    return (
+        Prefetch("account__owners", queryset=Owner.objects.select_related("user").order_by("id")),
+        Prefetch("approvals", queryset=Approval.objects.select_related("user", "owner").order_by("at", "id")),
+        Prefetch("comments", queryset=ProposalComment.objects.select_related("user").order_by("at", "id")),
+    )
+
+
+def prefetch_trustees(proposals) -> None:
+    """Prefetch the trustees of the trusts among the proposals' account owners (with their owners
+    prefetched): one query when there is a trust, none otherwise. Only a trust's trustees are read
+    (account_approvers, _user_names); a person's stay unread."""
+    trusts = [
+        o for p in proposals for o in p.account.owners.all()
+        if o.is_trust and "trustees" not in getattr(o, "_prefetched_objects_cache", {})
+    ]
+    if trusts:
+        prefetch_related_objects(trusts, "trustees")
+
+
 def proposals_queryset():
     return HarvestProposal.objects.select_related(
         "household", "account", "policy", "sell_security", "buy_security"
-    ).prefetch_related(
-        "account__owners__trustees", "account__owners__user", "approvals__user", "approvals__owner", "comments__user"
-    )
+    ).prefetch_related(*proposal_prefetches())
 
 
 def _user_names(proposal) -> dict[int, str]:
@@ -286,16 +318,38 @@ def inbox_proposals(user):
     """What waits for this person: awaiting proposals on accounts they approve for (their own, joint
     ones they co-own, trusts they are a trustee of) that they have not decided on in this version. For an
     advisor also: every awaiting proposal of the households they advise and the approved ones to execute."""
-    acting = Membership.objects.filter(user=user, role__in=ACTING_ROLES).values("household_id")
-    advised = Membership.objects.filter(user=user, role=Membership.Role.ADVISOR).values("household_id")
-    mine = Owner.objects.filter(Q(user=user) | Q(trustees=user)).values("pk")
-    decided = Approval.objects.filter(proposal=OuterRef("pk"), proposal_version=OuterRef("version"), user=user)
-    awaiting_me = Q(status=Status.AWAITING_APPROVAL, household_id__in=acting, account__owners__in=mine) & ~Q(
-        Exists(decided)
-    )
-    advisor = Q(household_id__in=advised, status__in=(Status.AWAITING_APPROVAL, Status.APPROVED))
-    ids = HarvestProposal.objects.filter(awaiting_me | advisor).values("pk")
-    return proposals_queryset().filter(pk__in=ids).order_by("expires_at", "id")
+    roles = sorted(ACTING_ROLES)
+    params = [
+        Status.AWAITING_APPROVAL, user.pk, *roles, user.pk, user.pk, user.pk,
+        user.pk, Membership.Role.ADVISOR, Status.AWAITING_APPROVAL, Status.APPROVED,
+    ]
+    return proposals_queryset().filter(pk__in=RawSQL(_INBOX_IDS, params)).order_by("expires_at", "id")
+
+
+def _table(model) -> str:
+    return model._meta.db_table
+
+
+# inbox_proposals' selection, in SQL: the ORM took several milliseconds of Python to build and compile it
+# on every inbox (tests/approvals/test_owner_queries.py checks it against the ORM formulation):
+#   awaiting approval, of a household where the user acts (member, trustee, advisor), on an account one of
+#   whose owners is the user or a trust the user is a trustee of, not decided by the user in this version;
+#   or awaiting approval or approved, of a household the user advises.
+_INBOX_IDS = f"""
+    SELECT p.id FROM {_table(HarvestProposal)} p
+    WHERE (p.status = %s
+           AND p.household_id IN (SELECT m.household_id FROM {_table(Membership)} m
+                                  WHERE m.user_id = %s AND m.role IN ({", ".join(["%s"] * len(ACTING_ROLES))}))
+           AND EXISTS (SELECT 1 FROM {_table(Account.owners.through)} ao
+                       WHERE ao.account_id = p.account_id AND ao.owner_id IN (
+                           SELECT o.id FROM {_table(Owner)} o
+                           LEFT OUTER JOIN {_table(Owner.trustees.through)} t ON t.owner_id = o.id
+                           WHERE o.user_id = %s OR t.user_id = %s))
+           AND NOT EXISTS (SELECT 1 FROM {_table(Approval)} a
+                           WHERE a.proposal_id = p.id AND a.proposal_version = p.version AND a.user_id = %s))
+       OR (p.household_id IN (SELECT m.household_id FROM {_table(Membership)} m WHERE m.user_id = %s AND m.role = %s)
+           AND p.status IN (%s, %s))
+"""
 
 
 # ---- services: the state machine
@@ -405,6 +459,7 @@ def _lots_still_held(p: HarvestProposal) -> str | None:
     origins = [int(entry["origin"]) for entry in p.lots]
     held = dict(
         Lot.objects.filter(account_id=p.account_id, origin_id__in=origins)
+        .order_by()  # no joins for Lot's ordering, which a GROUP BY does not use
         .values("origin_id")
         .annotate(q=Sum("quantity"))
         .values_list("origin_id", "q")
@@ -525,7 +580,11 @@ def proposal_approve(*, proposal: HarvestProposal, user, version, comment: str =
     failure = None
     with transaction.atomic():
         p = _lock(proposal.pk)
-        authority = check_can_decide(user, p)
+        role = role_in(user, p.household_id)
+        # The account's approvers, read once under the lock: the caller's authority and the quorum below
+        # are decided on the same reading.
+        approvers = proposal_approvers(p) if role in ACTING_ROLES else None
+        authority = check_can_decide(user, p, approvers, role=role)
         _check_state(p, Status.AWAITING_APPROVAL)
         _check_version(p, version)
         current = list(Approval.objects.filter(proposal=p, proposal_version=p.version))
@@ -552,7 +611,6 @@ def proposal_approve(*, proposal: HarvestProposal, user, version, comment: str =
                 ]
             )
             Approval.objects.bulk_create(rows)
-            approvers = proposal_approvers(p)
             met = quorum_met(approvers, [*current, *rows])
             before = {"status": p.status, "version": p.version}
             if met:
