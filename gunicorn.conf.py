@@ -1,13 +1,18 @@
 """gunicorn's settings for the web process. gunicorn reads this file from the directory it starts in (the
 repository root, /app in the image): `gunicorn harvester.wsgi`. Arguments on the command line override it.
 
-Sizes, measured with `manage.py bench_reporting` (docs/reporting.md "Speed"): the app is CPU-bound Python
-with short database waits, so a few threaded workers per core keep the cores busy while a request waits on
-PostgreSQL; more processes only add memory.
+Sizes, measured with `manage.py bench_reporting` and `scripts/load` (docs/reporting.md "Speed", docs/load.md):
+the app is CPU-bound Python with short database waits. Three single-threaded (sync) worker processes per
+core serve both best: the kernel shares the cores between processes fairly, where threads of one process
+queue for its interpreter lock behind a long request (with 2 workers x 4 threads the load test's p50s
+doubled and the open-lots API did 15% fewer requests per second). Sync workers answer one request at a
+time and close the connection after it: run them behind a buffering reverse proxy (nginx, a load
+balancer), as gunicorn's documentation advises, so that slow clients do not hold a worker.
 
-Environment: WEB_CONCURRENCY (workers, default one per core), GUNICORN_THREADS (threads per worker,
-default 4), GUNICORN_KEEPALIVE (seconds an idle keep-alive connection stays open, default 5; behind a proxy
-that reuses connections, set it above the proxy's idle timeout), GUNICORN_ACCESS_LOG=1 to log each request,
+Environment: WEB_CONCURRENCY (workers, default three per core), GUNICORN_THREADS (threads per worker,
+default 1; above 1, gthread workers), GUNICORN_TIMEOUT (seconds a request may run before its worker is
+restarted, default 120: a large import or Form 8949 takes seconds), GUNICORN_KEEPALIVE (gthread only:
+seconds an idle keep-alive connection stays open, default 5), GUNICORN_ACCESS_LOG=1 to log each request,
 GUNICORN_LOG_LEVEL (default warning).
 
 Logs: the access log writes every request line, and a calendar feed's secret is in its path: gunicorn's own
@@ -22,9 +27,10 @@ from pathlib import Path
 
 from gunicorn.glogging import Logger
 
-workers = int(os.environ.get("WEB_CONCURRENCY") or os.cpu_count() or 1)
-threads = int(os.environ.get("GUNICORN_THREADS") or 4)
+workers = int(os.environ.get("WEB_CONCURRENCY") or 3 * (os.cpu_count() or 1))
+threads = int(os.environ.get("GUNICORN_THREADS") or 1)
 worker_class = "gthread" if threads > 1 else "sync"
+timeout = int(os.environ.get("GUNICORN_TIMEOUT") or 120)
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE") or 5)
 backlog = 512
 # Workers are forked from a master that has already imported Django and the project: they start at

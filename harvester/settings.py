@@ -5,6 +5,7 @@ Production (DEBUG unset or 0): SECRET_KEY and ALLOWED_HOSTS are required; DATABA
 select PostgreSQL and real Celery workers. See README.md "Configuration" for every variable.
 """
 
+import os
 import sys
 from datetime import timedelta as _timedelta
 from pathlib import Path
@@ -205,6 +206,24 @@ if EMAIL_BACKEND.endswith("smtp.EmailBackend") and not EMAIL_HOST:
 REDIS_URL = env_str("REDIS_URL") or ""
 if REDIS_URL:
     check_redis_url("REDIS_URL", REDIS_URL)
+# The cache (harvester/cache.py): Redis, in a database of its own beside the broker's (so that clearing the
+# cache never touches queued tasks), shared by every web process; without Redis, each process's memory.
+if REDIS_URL:
+    _broker_db = REDIS_URL.rstrip("/").rsplit("/", 1)[-1]
+    _cache_url = env_str("REDIS_CACHE_URL") or (
+        f"{REDIS_URL.rstrip('/').rsplit('/', 1)[0]}/{1 if _broker_db != '1' else 2}"
+        if _broker_db.isdigit() else f"{REDIS_URL.rstrip('/')}/1"
+    )
+    CACHES = {
+        "default": {
+            "BACKEND": "harvester.cache.ResilientRedisCache",
+            "LOCATION": _cache_url,
+            # A test run's entries cannot meet another run's (their databases reuse ids and stamps).
+            "KEY_PREFIX": f"harvester-test-{os.getpid()}" if TESTING else "harvester",
+            # A Redis that hangs must not hang the page: after this long the read is a miss.
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = REDIS_URL or None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
