@@ -1,4 +1,4 @@
-"""Pages: the household list and the household overview. Views parse, call access_*, read, render."""
+"""Pages: the household list, the household overview and an account's. Views parse, call access_*, read, render."""
 
 from dataclasses import dataclass
 
@@ -16,6 +16,7 @@ from lots import selectors
 from lots.models import Lot, Price, ScheduledPurchase, Security, Transaction
 
 LOTS_PAGE = 100  # open lots per page of the household page's table (docs/load.md, "Where the time goes" 3)
+TRANSACTIONS_PAGE = 100  # transactions per page of the account page's table
 
 
 @login_required
@@ -50,9 +51,9 @@ class LotsPage:
         return self.number + 1 if self.number < self.pages else None
 
 
-def _page_number(request) -> int:
+def _page_number(request, name: str = "page") -> int:
     """?page=N: absent is the first page; anything but a positive integer is a 404 (as the dashboard's)."""
-    raw = request.GET.get("page")
+    raw = request.GET.get(name)
     if raw in (None, ""):
         return 1
     try:
@@ -74,23 +75,26 @@ def _open_lots(household, account_id: int | None):
     )
 
 
-def _lots_page(request, lots, *, count: int, as_of, account_filter: int | None) -> dict:
-    """One page of `lots` (LOTS_PAGE rows) valued as the selectors value them. A page past the last shows
-    the last (lots close as sales are recorded: an old address still lands on the table)."""
+def _lots_page(request, lots, *, count: int, as_of, query: str = "") -> dict:
+    """One page of `lots` (LOTS_PAGE rows) valued as the selectors value them; `query` starts the other
+    pages' addresses. A page past the last shows the last (lots close as sales are recorded: an old address
+    still lands on the table)."""
     pages = max(1, -(-count // LOTS_PAGE))
     number = min(_page_number(request), pages)
     start = (number - 1) * LOTS_PAGE
     views = selectors.lots_valued(lots[start : start + LOTS_PAGE], as_of=as_of)
-    query = f"account={account_filter}&" if account_filter is not None else ""
     return {"lots": views, "lots_page": LotsPage(number, pages, count, start + 1, start + len(views), query)}
 
 
-def _positions(household, account_names: dict[int, str]) -> list[selectors.PositionView]:
-    """selectors.positions over every open lot of the household, summed by the database: two queries
-    whatever the number of lots, and no lot read into Python. As there, a lot's market value is its shares
-    at the security's latest close rounded to the cent (ROUND_HALF_UP; PostgreSQL's round() on a positive
-    numeric rounds half up too), a position's the sum of its lots', and no value without a close."""
+def _positions(household, account_names: dict[int, str], account_id: int | None = None) -> list[selectors.PositionView]:
+    """selectors.positions over every open lot of the household (of its account `account_id` if given),
+    summed by the database: two queries whatever the number of lots, and no lot read into Python. As there,
+    a lot's market value is its shares at the security's latest close rounded to the cent (ROUND_HALF_UP;
+    PostgreSQL's round() on a positive numeric rounds half up too), a position's the sum of its lots', and
+    no value without a close."""
     lots = Lot.objects.filter(account__household=household)
+    if account_id is not None:
+        lots = lots.filter(account_id=account_id)
     newest = Price.objects.filter(security_id=OuterRef("pk")).order_by("-date")
     securities = {
         s.pk: s
@@ -114,7 +118,9 @@ def _positions(household, account_names: dict[int, str]) -> list[selectors.Posit
         .order_by()
     )
     if any(r["security_id"] not in securities for r in rows):  # bought between the two queries: read it all
-        return selectors.positions(selectors.household_lots(household, as_of=timezone.localdate()))
+        return selectors.positions(
+            selectors.household_lots(household, as_of=timezone.localdate(), account_id=account_id)
+        )
     result = [
         selectors.PositionView(
             account_id=r["account_id"],
@@ -145,10 +151,11 @@ def household_detail(request, household_id):
         if account.household_id != household.pk:
             raise Http404("No such account in this household")
         account_filter = account.pk
+    query = f"account={account_filter}&" if account_filter is not None else ""
     lots = _open_lots(household, account_filter)
     context = {"household": household, "account_filter": account_filter}
     if request.htmx and request.htmx.target == "lots":
-        context.update(_lots_page(request, lots, count=lots.count(), as_of=as_of, account_filter=account_filter))
+        context.update(_lots_page(request, lots, count=lots.count(), as_of=as_of, query=query))
         return render(request, "accounts/household.html#lots", context)
     accounts = list(
         Account.objects.filter(household=household)
@@ -167,32 +174,58 @@ def household_detail(request, household_id):
             "scheduled": ScheduledPurchase.objects.filter(account__household=household, active=True).select_related(
                 "account", "security"
             ),
-            **_lots_page(request, lots, count=count, as_of=as_of, account_filter=account_filter),
+            **_lots_page(request, lots, count=count, as_of=as_of, query=query),
         }
     )
     return render(request, "accounts/household.html", context)
 
 
+def _transactions_page(request, account, *, query: str = "") -> dict:
+    """One page of the account's transactions (TRANSACTIONS_PAGE, newest first) at ?tx_page=N, placed as
+    the lots' pages are (a page past the last shows the last)."""
+    transactions = (
+        Transaction.objects.filter(account=account).select_related("security").order_by("-trade_date", "-seq", "-id")
+    )
+    count = transactions.count()
+    pages = max(1, -(-count // TRANSACTIONS_PAGE))
+    number = min(_page_number(request, "tx_page"), pages)
+    start = (number - 1) * TRANSACTIONS_PAGE
+    rows = list(transactions[start : start + TRANSACTIONS_PAGE])
+    return {
+        "transactions": rows,
+        "transactions_page": LotsPage(number, pages, count, start + 1, start + len(rows), query),
+    }
+
+
 @login_required
 def account_detail(request, household_id, account_id):
+    """One account: its open lots LOTS_PAGE at a time (?page=N, the #lots region) and its transactions
+    TRANSACTIONS_PAGE at a time, newest first (?tx_page=N, the #transactions region); the positions cover
+    every open lot of the account (summed by the database). An htmx request aimed at either region gets that
+    region alone; without JavaScript the same links render the whole page, keeping the other table's page."""
     household = access_household(request.user, household_id)
     account = access_account(request.user, account_id)
     if account.household_id != household.pk:
         return redirect("account", household_id=account.household_id, account_id=account.pk)
     as_of = timezone.localdate()
-    lot_views = selectors.household_lots(household, as_of=as_of, account_id=account.pk)
-    transactions = (
-        Transaction.objects.filter(account=account).select_related("security").order_by("-trade_date", "-seq", "-id")
-    )
-    return render(
-        request,
-        "accounts/account.html",
+    lots_number, tx_number = _page_number(request), _page_number(request, "tx_page")
+    lots_query = f"tx_page={tx_number}&" if tx_number > 1 else ""  # the other table's page, kept
+    tx_query = f"page={lots_number}&" if lots_number > 1 else ""
+    lots = _open_lots(household, account.pk)
+    context = {"household": household, "account": account}
+    if request.htmx and request.htmx.target == "lots":
+        context.update(_lots_page(request, lots, count=lots.count(), as_of=as_of, query=lots_query))
+        return render(request, "accounts/account.html#lots", context)
+    if request.htmx and request.htmx.target == "transactions":
+        context.update(_transactions_page(request, account, query=tx_query))
+        return render(request, "accounts/account.html#transactions", context)
+    position_views = _positions(household, {account.pk: account.name}, account.pk)
+    context.update(
         {
-            "household": household,
-            "account": account,
-            "lots": lot_views,
-            "positions": selectors.positions(lot_views),
-            "transactions": transactions[:500],
+            "positions": position_views,
             "as_of": as_of,
-        },
+            **_lots_page(request, lots, count=sum(p.lots for p in position_views), as_of=as_of, query=lots_query),
+            **_transactions_page(request, account, query=tx_query),
+        }
     )
+    return render(request, "accounts/account.html", context)

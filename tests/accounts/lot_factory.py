@@ -17,11 +17,12 @@ def priced(world):
         world.price(ticker, "2026-11-20", close)
 
 
-def add_lots(world, n: int, *, start: int = 0):
-    """Lots number start .. start+n-1, spread over four accounts of the Morgans and three securities."""
+def add_lots(world, n: int, *, start: int = 0, accounts=None):
+    """Lots number start .. start+n-1, spread over `accounts` (four accounts of the Morgans unless given)
+    and three securities."""
     from lots.models import Lot, Security, Transaction
 
-    accounts = (world.alex_ind, world.joint, world.alex_ira, world.trust)
+    accounts = accounts or (world.alex_ind, world.joint, world.alex_ira, world.trust)
     securities = {s.ticker: s for s in Security.objects.filter(ticker__in=TICKERS)}
     buys, shapes = [], []
     for i in range(start, start + n):
