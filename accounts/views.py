@@ -4,14 +4,13 @@ from dataclasses import dataclass
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Case, Count, DecimalField, F, OuterRef, Prefetch, Subquery, Sum, Value, When
-from django.db.models.functions import Round
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from accounts.access import access_account, access_household, households_for
 from accounts.models import Account, Membership, Owner
-from harvester.money import MONEY, PRICE
+from harvester.money import PRICE
 from lots import selectors
 from lots.models import Lot, Price, ScheduledPurchase, Security, Transaction
 
@@ -89,9 +88,8 @@ def _lots_page(request, lots, *, count: int, as_of, query: str = "") -> dict:
 def _positions(household, account_names: dict[int, str], account_id: int | None = None) -> list[selectors.PositionView]:
     """selectors.positions over every open lot of the household (of its account `account_id` if given),
     summed by the database: two queries whatever the number of lots, and no lot read into Python. As there,
-    a lot's market value is its shares at the security's latest close rounded to the cent (ROUND_HALF_UP;
-    PostgreSQL's round() on a positive numeric rounds half up too), a position's the sum of its lots', and
-    no value without a close."""
+    a lot's market value is selectors.lot_value at the security's latest close, a position's the sum of its
+    lots', and no value without a close."""
     lots = Lot.objects.filter(account__household=household)
     if account_id is not None:
         lots = lots.filter(account_id=account_id)
@@ -113,7 +111,7 @@ def _positions(household, account_names: dict[int, str], account_id: int | None 
             shares=Sum("quantity"),
             basis=Sum("cost_basis"),
             n_lots=Count("id"),
-            value=Sum(Round(F("quantity") * close, 2, output_field=DecimalField(**MONEY))),
+            value=Sum(selectors.lot_value_expression(F("quantity"), close)),
         )
         .order_by()
     )

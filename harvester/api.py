@@ -5,6 +5,7 @@ One view class per operation; small output serializers; money as decimal strings
 {"detail", "code"} (reporting/api_errors.py). Guide: docs/reporting.md.
 """
 
+import functools
 import json
 from datetime import date, timedelta
 from urllib import parse
@@ -26,7 +27,6 @@ from rest_framework.views import APIView
 
 from accounts.access import access_household, households_for
 from accounts.models import Account, Household, Owner
-from harvester.money import to_cents
 from lots import selectors
 from lots.engine import holding_term
 from reporting.selectors import OpenLotRow, open_lots_page, open_lots_page_json
@@ -268,13 +268,16 @@ class Pagination(LimitOffsetPagination):
             return None
         return self._link(self.offset - self.limit if self.offset - self.limit > 0 else None)
 
+    @functools.cached_property
+    def _url_parts(self) -> tuple:
+        """The request's URL split, and its query with `limit` set (a paginator serves one request)."""
+        scheme, netloc, path, query, fragment = parse.urlsplit(self.request.build_absolute_uri())
+        params = parse.parse_qs(query, keep_blank_values=True)
+        params[self.limit_query_param] = [str(self.limit)]
+        return (scheme, netloc, path, fragment), params
+
     def _link(self, offset: int | None) -> str:
-        if getattr(self, "_url_parts", None) is None or self._url_parts[0] is not self.request:
-            scheme, netloc, path, query, fragment = parse.urlsplit(self.request.build_absolute_uri())
-            params = parse.parse_qs(query, keep_blank_values=True)
-            params[self.limit_query_param] = [str(self.limit)]
-            self._url_parts = (self.request, (scheme, netloc, path, fragment), params)
-        _, (scheme, netloc, path, fragment), params = self._url_parts
+        (scheme, netloc, path, fragment), params = self._url_parts
         params = {k: v for k, v in params.items() if k != self.offset_query_param}
         if offset is not None:
             params[self.offset_query_param] = [str(offset)]
@@ -393,7 +396,7 @@ def open_lots_out(rows: list[OpenLotRow], as_of: date) -> list[dict]:
         if close is None:
             value = unrealized = None
         else:
-            cents = to_cents(row.quantity * close)
+            cents = selectors.lot_value(row.quantity, close)
             value, unrealized = f"{cents:f}", f"{cents - row.cost_basis:f}"
         out.append({
             "id": row.id,

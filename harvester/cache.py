@@ -15,42 +15,31 @@ from redis.exceptions import RedisError
 log = logging.getLogger(__name__)
 
 
+def _tolerant(default):
+    """Wrap a cache method: when Redis does not answer, log (at most once a minute) and return `default`."""
+
+    def wrap(method):
+        def call(self, *args, **kwargs):
+            try:
+                return method(self, *args, **kwargs)
+            except RedisError as exc:
+                now = time.monotonic()
+                if now - ResilientRedisCache.last_warning > 60:
+                    ResilientRedisCache.last_warning = now
+                    log.warning("cache %s failed (%s): answering from the database", method.__name__,
+                                exc.__class__.__name__)
+                return default(*args, **kwargs) if callable(default) else default
+
+        return call
+
+    return wrap
+
+
 class ResilientRedisCache(RedisCache):
-    _last_warning = 0.0
+    last_warning = 0.0
 
-    def _tolerate(self, what: str, exc: Exception, default):
-        now = time.monotonic()
-        if now - ResilientRedisCache._last_warning > 60:
-            ResilientRedisCache._last_warning = now
-            log.warning("cache %s failed (%s): answering from the database", what, exc.__class__.__name__)
-        return default
-
-    def get(self, key, default=None, version=None):
-        try:
-            return super().get(key, default, version)
-        except RedisError as exc:
-            return self._tolerate("get", exc, default)
-
-    def get_many(self, keys, version=None):
-        try:
-            return super().get_many(keys, version)
-        except RedisError as exc:
-            return self._tolerate("get_many", exc, {})
-
-    def set(self, key, value, timeout=None, version=None):  # noqa: A003
-        try:
-            super().set(key, value, timeout, version)
-        except RedisError as exc:
-            self._tolerate("set", exc, None)
-
-    def add(self, key, value, timeout=None, version=None):
-        try:
-            return super().add(key, value, timeout, version)
-        except RedisError as exc:
-            return self._tolerate("add", exc, False)
-
-    def delete(self, key, version=None):
-        try:
-            return super().delete(key, version)
-        except RedisError as exc:
-            return self._tolerate("delete", exc, False)
+    get = _tolerant(lambda key, default=None, version=None: default)(RedisCache.get)
+    get_many = _tolerant(lambda *args, **kwargs: {})(RedisCache.get_many)
+    set = _tolerant(None)(RedisCache.set)  # noqa: A003
+    add = _tolerant(False)(RedisCache.add)
+    delete = _tolerant(False)(RedisCache.delete)

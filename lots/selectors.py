@@ -10,9 +10,10 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from django.core.cache import cache
-from django.db.models import OuterRef, Subquery, Sum
+from django.db.models import DecimalField, OuterRef, Subquery, Sum
+from django.db.models.functions import Round
 
-from harvester.money import to_cents
+from harvester.money import MONEY, to_cents
 from lots import engine
 from lots.engine.types import LONG, MONEY_ZERO, PERMANENT
 from lots.models import Lot, Price, Security
@@ -61,6 +62,23 @@ def latest_quotes(security_ids) -> dict[int, Quote]:
     return {s.pk: Quote(s.close, s.close_date) for s in rows if s.close is not None}
 
 
+def lot_value(quantity: Decimal, close: Decimal) -> Decimal:
+    """A lot's market value: its shares at the close, rounded to the cent (ROUND_HALF_UP). The one rule;
+    lot_value_sql and lot_value_expression are the same rule for a query that sums or writes values in the
+    database (a numeric's round() rounds half away from zero, which is ROUND_HALF_UP)."""
+    return to_cents(quantity * close)
+
+
+def lot_value_sql(quantity: str, close: str) -> str:
+    """lot_value in SQL, over two column expressions (NULL when the close is)."""
+    return f"round({quantity} * {close}, 2)"
+
+
+def lot_value_expression(quantity, close):
+    """lot_value as an ORM expression (NULL when the close is)."""
+    return Round(quantity * close, 2, output_field=DecimalField(**MONEY))
+
+
 def lots_valued(lots, *, as_of: date) -> list[LotView]:
     """Each lot with market value, unrealized gain or loss and its term if sold on `as_of`."""
     lots = list(lots)
@@ -68,7 +86,7 @@ def lots_valued(lots, *, as_of: date) -> list[LotView]:
     views = []
     for lot in lots:
         quote = quotes.get(lot.security_id)
-        value = to_cents(lot.quantity * quote.close) if quote else None
+        value = lot_value(lot.quantity, quote.close) if quote else None
         unrealized = value - lot.cost_basis if value is not None else None
         percent = (
             (unrealized / lot.cost_basis * 100).quantize(Decimal("0.01"))

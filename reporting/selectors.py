@@ -20,6 +20,7 @@ from accounts.models import Account
 from harvester.money import MONEY, PRICE, QUANTITY
 from lots.engine import holding_term
 from lots.models import Lot, Price, Security
+from lots.selectors import lot_value_sql
 
 # No household has this many lots; a larger ?offset= would overflow the database's integer.
 MAX_OFFSET = 2**31
@@ -77,9 +78,8 @@ def open_lots_page_json(household_id: int, *, account_id: int | None = None, own
     of the API's hottest call: Python then neither converts nor formats a value (docs/reporting.md "Speed").
 
     The rules stay in Python: the term comes from the last holding-period start that is long-term on
-    `as_of` (long_term_until, from lots.engine.holding_term), and the market value is the quantity times
-    the close rounded to cents half away from zero, which is harvester.money.to_cents's ROUND_HALF_UP
-    (PostgreSQL's round() of a numeric). tests/reporting/test_open_lots_json.py checks the JSON against
+    `as_of` (long_term_until, from lots.engine.holding_term), and the market value is
+    lots.selectors.lot_value, in its SQL form. tests/reporting/test_open_lots_json.py checks the JSON against
     open_lots_out. The statement is prepared on the connection (planned once, not on every page).
     PostgreSQL only."""
     page, params = _page(household_id, account_id, owner_id, ticker, limit, offset)
@@ -93,7 +93,7 @@ def _lot_json() -> str:
     """One lot as a JSON object, in SQL: concatenated text, which costs PostgreSQL about half of what
     json_build_object does. Only the ticker can hold a character JSON must escape (to_json escapes it);
     the others are numbers, dates and fixed words."""
-    value = "round(page.quantity * q.close, 2)"
+    value = lot_value_sql("page.quantity", "q.close")
 
     def text(sql, nullable=False):  # a JSON string; a NULL (no close yet) is JSON null
         quoted = f"""'"' || {sql} || '"'"""
