@@ -2,7 +2,9 @@
 # PostgreSQL and Redis servers on free loopback ports inside a work dir, and stop them again.
 # Source it after setting ROOT; it defines functions and never starts anything by itself.
 #   services_install              apt-get the Debian packages that are missing (as root)
-#   pg_start DIR                  initdb + start; exports PGPORT PGBIN PGDATA DATABASE_URL
+#   pg_start DIR                  initdb + start; exports PGPORT PGBIN PGDATA DATABASE_URL. Speed over
+#                                 durability (fsync off; synchronous_commit off unless PG_SYNCHRONOUS_COMMIT=on,
+#                                 which a crash test needs: a commit must not be lost with the server's memory)
 #   pg_stop [-m fast|immediate]   stop it (immediate = a crash, for fault tests)
 #   pg_restart                    stop (fast) and start the same cluster on the same port
 #   redis_start DIR               start; exports REDIS_PORT REDIS_URL
@@ -53,7 +55,7 @@ pg_start() {
 
 _pg_ctl_start() {
   as_pg "$PGBIN/pg_ctl" -D "$PGDATA" -l "$PGSOCKDIR/log" -w -t 30 \
-    -o "-c listen_addresses=127.0.0.1 -p $PGPORT -k $PGSOCKDIR -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+    -o "-c listen_addresses=127.0.0.1 -p $PGPORT -k $PGSOCKDIR -c fsync=off -c synchronous_commit=${PG_SYNCHRONOUS_COMMIT:-off} -c full_page_writes=off -c max_connections=200" \
     start >/dev/null || { cat "$PGSOCKDIR/log" >&2; return 1; }
 }
 
