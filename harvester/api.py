@@ -791,7 +791,7 @@ class HouseholdTaxProjections(HouseholdScoped, APIView):
         year = values.get("year") or timezone.localdate().year
         owner = household.owners.get(pk=values["owner"]) if "owner" in values else None
         data = dashboard.dashboard_data(
-            dashboard.Scope.for_household(household, owner), as_of=timezone.localdate()
+            dashboard.Scope.for_household(household, owner), as_of=timezone.localdate(), households=[household]
         )
         return Response(ProjectionOut(dashboard.projections(data, year), many=True).data)
 
@@ -835,7 +835,9 @@ class HouseholdMeasures(HouseholdScoped, APIView):
         household = access_household(request.user, household_id)
         values = self.filters(household)
         owner = household.owners.get(pk=values["owner"]) if "owner" in values else None
-        data = dashboard.dashboard_data(dashboard.Scope.for_household(household, owner), as_of=timezone.localdate())
+        data = dashboard.dashboard_data(
+            dashboard.Scope.for_household(household, owner), as_of=timezone.localdate(), households=[household]
+        )
         body = {"harvest_source": data.harvest_source, "years": dashboard.year_rows(data)}
         return Response(MeasuresOut(body).data)
 

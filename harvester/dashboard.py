@@ -43,7 +43,7 @@ from django.db import connection
 from django.db.models import Case, Count, DecimalField, F, Max, OuterRef, Subquery, Sum, Value, When
 from django.db.models.functions import ExtractYear
 
-from accounts.models import Account, Household, Owner, OwnerTaxProfile
+from accounts.models import Account, Household, Owner, OwnerTaxProfile, TaxpayerUnit
 from harvester.core import tax as taxcore
 from harvester.core.tax_tables import MFJ, TaxTableError
 from harvester.money import to_cents
@@ -133,6 +133,7 @@ class Data:
     harvest_source: str
     harvest_sales: frozenset[int]
     start_values: dict[int, "StartValue"] = field(default_factory=dict)
+    stamp: tuple = ()  # ledger_stamp of the households when read: what the ledger's figures are cached under
 
     @property
     def years(self) -> list[int]:
@@ -152,18 +153,72 @@ class StartValue:
     missing: tuple[str, ...] = ()
 
 
-def _accounts(scope: Scope) -> tuple[dict[int, Household], dict[int, Account], dict[int, tuple[int, ...]], dict]:
-    households = {h.pk: h for h in Household.objects.filter(pk__in=scope.household_ids).order_by("name", "id")}
-    accounts = list(
-        Account.objects.filter(household_id__in=scope.household_ids).prefetch_related("owners").order_by("name", "id")
-    )
-    owners_of = {a.pk: tuple(sorted(o.pk for o in a.owners.all())) for a in accounts}
-    if scope.owner_id is not None:
-        accounts = [a for a in accounts if scope.owner_id in owners_of[a.pk]]
-    owners = {
-        o.pk: o for o in Owner.objects.filter(household_id__in=scope.household_ids).select_related("taxpayer_unit")
-    }
-    return households, {a.pk: a for a in accounts}, owners_of, owners
+def _columns(model, alias: str, names: tuple[str, ...] | None = None) -> tuple[list[str], str]:
+    """A model's concrete fields (or those of `names`) in field order, as Model.from_db takes them, and
+    the SELECT list that reads them."""
+    fields = [f for f in model._meta.concrete_fields if names is None or f.attname in names]
+    return [f.attname for f in fields], ", ".join(f"{alias}.{f.column}" for f in fields)
+
+
+_HOUSEHOLD_COLUMNS = _columns(Household, "h", ("id", "name", "history_complete_from"))  # created_at deferred
+_ACCOUNT_COLUMNS = _columns(Account, "a")
+_OWNER_COLUMNS = _columns(Owner, "o")
+_UNIT_COLUMNS = _columns(TaxpayerUnit, "u")
+
+
+def _accounts(
+    scope: Scope, known: Iterable[Household] = ()
+) -> tuple[dict[int, Household], dict[int, Account], dict[int, tuple[int, ...]], dict]:
+    """The scope's households, accounts (with their owners' ids) and owners (with their taxpayer units).
+
+    Three plain queries (two when the caller already holds the household, as every household page does
+    from access_household); the rows become model instances as the ORM makes them (Model.from_db). Read on
+    every dashboard view and partial, where building the ORM's five queries took longer than running them."""
+    ids = [int(pk) for pk in scope.household_ids] or [0]
+    marks = ", ".join(["%s"] * len(ids))
+    db = connection.alias
+    households = {h.pk: h for h in known if h.pk in scope.household_ids}
+    account_names, account_sql = _ACCOUNT_COLUMNS
+    owner_names, owner_sql = _OWNER_COLUMNS
+    unit_names, unit_sql = _UNIT_COLUMNS
+    through = Account.owners.through._meta.db_table
+    with connection.cursor() as cursor:
+        if len(households) != len(set(scope.household_ids)):
+            names, sql = _HOUSEHOLD_COLUMNS
+            cursor.execute(
+                f"SELECT {sql} FROM {Household._meta.db_table} h WHERE h.id IN ({marks}) ORDER BY h.name, h.id", ids
+            )
+            households = {row[0]: Household.from_db(db, names, row) for row in cursor.fetchall()}
+        cursor.execute(
+            f"SELECT {account_sql}, ao.owner_id FROM {Account._meta.db_table} a "
+            f"LEFT JOIN {through} ao ON ao.account_id = a.id WHERE a.household_id IN ({marks}) "
+            "ORDER BY a.name, a.id, ao.owner_id",
+            ids,
+        )
+        accounts: dict[int, Account] = {}
+        owners_of: dict[int, list[int]] = {}
+        for row in cursor.fetchall():
+            pk = row[0]
+            if pk not in accounts:
+                accounts[pk] = Account.from_db(db, account_names, row[:-1])
+                owners_of[pk] = []
+            if row[-1] is not None:
+                owners_of[pk].append(row[-1])
+        cursor.execute(
+            f"SELECT {owner_sql}, {unit_sql} FROM {Owner._meta.db_table} o "
+            f"JOIN {TaxpayerUnit._meta.db_table} u ON u.id = o.taxpayer_unit_id WHERE o.household_id IN ({marks}) "
+            "ORDER BY o.household_id, o.name, o.id",
+            ids,
+        )
+        owners = {}
+        split = len(owner_names)
+        for row in cursor.fetchall():
+            owner = Owner.from_db(db, owner_names, row[:split])
+            owner.taxpayer_unit = TaxpayerUnit.from_db(db, unit_names, row[split:])
+            owners[owner.pk] = owner
+    account_owners = {pk: tuple(sorted(o)) for pk, o in owners_of.items()}
+    shown = {pk: a for pk, a in accounts.items() if scope.owner_id is None or scope.owner_id in account_owners[pk]}
+    return households, shown, account_owners, owners
 
 
 def harvest_sale_ids(household_ids: Iterable[int]) -> frozenset[int]:
@@ -355,13 +410,19 @@ def ledger_stamp(household_ids: Iterable[int]) -> tuple:
     return stamp
 
 
-def _ledger_figures(scope: Scope, accounts: dict[int, Account], account_ids: list[int], as_of: date) -> LedgerFigures:
+def _cache_key(kind: str, *parts) -> str:
+    return f"reporting:{kind}:" + hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def _ledger_figures(
+    scope: Scope, accounts: dict[int, Account], account_ids: list[int], as_of: date
+) -> tuple[tuple, LedgerFigures]:
+    """The ledger stamp and the figures cached under it."""
     stamp = ledger_stamp(scope.household_ids)
-    raw = repr((scope.household_ids, scope.owner_id, as_of.year, stamp)).encode()
-    key = "reporting:dashboard:" + hashlib.sha256(raw).hexdigest()
+    key = _cache_key("dashboard", scope.household_ids, scope.owner_id, as_of.year, stamp)
     figures = cache.get(key)
     if figures is not None:
-        return figures
+        return stamp, figures
     executed = harvest_sale_ids(scope.household_ids)
     cells = _cells(account_ids, executed if executed else None)
     wash = _wash(account_ids)
@@ -369,17 +430,20 @@ def _ledger_figures(scope: Scope, accounts: dict[int, Account], account_ids: lis
     taxable = [a.pk for a in accounts.values() if a.is_taxable]
     figures = LedgerFigures(cells, wash, executed, start_values(taxable, years))
     cache.set(key, figures, CACHE_SECONDS)
-    return figures
+    return stamp, figures
 
 
-def dashboard_data(scope: Scope, *, as_of: date, with_profiles: bool = True) -> Data:
+def dashboard_data(
+    scope: Scope, *, as_of: date, with_profiles: bool = True, households: Iterable[Household] = ()
+) -> Data:
     """Read one scope's realized results, wash-sale amounts, tax profiles and start-of-year values.
 
     The ledger aggregates are cached under a stamp of the ledger (ledger_stamp): a repeat view, a year
     switch or a drill-down reads them from the cache; any recompute, execution or new close changes the
-    stamp. Accounts, owners and tax profiles are always read fresh (the drill-down skips the profiles)."""
-    households, accounts, account_owners, owners = _accounts(scope)
-    figures = _ledger_figures(scope, accounts, list(account_owners), as_of)
+    stamp. Accounts, owners and tax profiles are always read fresh (the drill-down skips the profiles).
+    `households`: those of the scope the caller has already read (their rows are not read again)."""
+    households, accounts, account_owners, owners = _accounts(scope, households)
+    stamp, figures = _ledger_figures(scope, accounts, list(account_owners), as_of)
     return Data(
         scope=scope,
         as_of=as_of,
@@ -393,6 +457,7 @@ def dashboard_data(scope: Scope, *, as_of: date, with_profiles: bool = True) -> 
         harvest_source=EXECUTIONS if figures.harvest_sales else ALL_LOSSES,
         harvest_sales=figures.harvest_sales,
         start_values=figures.start_values,
+        stamp=stamp,
     )
 
 
@@ -779,10 +844,24 @@ class SaleRow:
 SALES_PAGE = 50
 
 
-def drill_sales(account_id: int, year: int, *, page: int, harvest_sales: frozenset[int]) -> tuple[list[SaleRow], int]:
+def drill_sales(
+    account_id: int, year: int, *, page: int, harvest_sales: frozenset[int], stamp: tuple = ()
+) -> tuple[list[SaleRow], int]:
     """Level three: one account's sale transactions in a year (a page of SALES_PAGE, in execution order),
     and how many in all. The sales come from the (account, trade date) index and their disposals through
-    the sale index, so a page costs the same in a year of ten sales or of ten thousand."""
+    the sale index, so a page costs the same in a year of ten sales or of ten thousand. With the ledger
+    stamp of the account's household (Data.stamp) the page is cached under it, as the ledger figures are."""
+    if not stamp:
+        return _drill_sales(account_id, year, page, harvest_sales)
+    key = _cache_key("drill-sales", account_id, year, page, stamp)
+    found = cache.get(key)
+    if found is None:
+        found = _drill_sales(account_id, year, page, harvest_sales)
+        cache.set(key, found, CACHE_SECONDS)
+    return found
+
+
+def _drill_sales(account_id: int, year: int, page: int, harvest_sales: frozenset[int]) -> tuple[list[SaleRow], int]:
     from lots.models import Disposal, Transaction
 
     sales = Transaction.objects.filter(

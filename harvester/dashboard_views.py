@@ -54,7 +54,9 @@ def _drill(request, data: dashboard.Data, year: int) -> Drill:
         if account is None:
             raise Http404("No such account in this dashboard")
         page = _int_param(request, "page", low=1, high=10**6) or 1
-        rows, count = dashboard.drill_sales(account_id, year, page=page, harvest_sales=data.harvest_sales)
+        rows, count = dashboard.drill_sales(
+            account_id, year, page=page, harvest_sales=data.harvest_sales, stamp=data.stamp
+        )
         pages = max(1, -(-count // dashboard.SALES_PAGE))
         if page > pages:
             raise Http404("No such page")
@@ -167,7 +169,7 @@ def household_dashboard(request, household_id):
     household = access_household(request.user, household_id)
     owner_id = _int_param(request, "owner", low=1, high=2**62)
     scope = dashboard.Scope((household.pk,), owner_id, household.name)
-    data = dashboard.dashboard_data(scope, as_of=timezone.localdate(), **_parts(request))
+    data = dashboard.dashboard_data(scope, as_of=timezone.localdate(), households=[household], **_parts(request))
     owner = data.owners.get(owner_id) if owner_id is not None else None
     if owner_id is not None and owner is None:
         raise Http404("No such owner in this household")
@@ -186,7 +188,7 @@ def all_dashboard(request):
     """Every household of the caller (an advisor's book), compared and added up."""
     households = list(households_for(request.user).order_by("name", "id"))
     data = dashboard.dashboard_data(
-        dashboard.Scope.for_households(households), as_of=timezone.localdate(), **_parts(request)
+        dashboard.Scope.for_households(households), as_of=timezone.localdate(), households=households, **_parts(request)
     )
     return _render(
         request, data=data, base_url=reverse("dashboard-all"), extra={"households": households},
