@@ -16,7 +16,6 @@ never duplicates an open proposal. How it all fits: docs/scans.md.
 
 import calendar
 import dataclasses
-import decimal
 import gc
 import hashlib
 import json
@@ -49,6 +48,10 @@ from harvester.models import (
     HarvestScan,
     ScanChunk,
 )
+from harvester.rawsql import fetch as _fetch
+from harvester.rawsql import sqlite_date as _sqlite_date
+from harvester.rawsql import sqlite_decimal as _sqlite_decimal
+from harvester.rawsql import sqlite_number as _sqlite_number
 from lots import engine
 from lots.engine.core import WINDOW_DAYS  # IRC 1091(a), defined once in the engine
 from lots.models import (
@@ -233,35 +236,6 @@ _TABLE = {m.__name__: m._meta.db_table for m in (
     TargetAllocation, Execution, HarvestProposal)}
 _TABLE["AccountOwners"] = Account.owners.through._meta.db_table
 _TABLE["AssetClass"] = Security._meta.get_field("asset_class").related_model._meta.db_table
-
-
-def _sqlite_decimal(model, name: str):
-    """The ORM's reading of a decimal column on SQLite (a float there): 15 digits, the field's places."""
-    field = model._meta.get_field(name)
-    create = decimal.Context(prec=15).create_decimal_from_float
-    quantum = Decimal(1).scaleb(-field.decimal_places)
-    return lambda value: create(value).quantize(quantum, context=field.context)
-
-
-# The ORM's reading on SQLite of a decimal expression (a SUM, a subquery): 15 digits, no fixed places.
-_sqlite_number = decimal.Context(prec=15).create_decimal_from_float
-
-
-def _sqlite_date(value) -> date:
-    """Django's sqlite3 converter already gives a date column as a date; an expression comes as ISO text."""
-    return value if isinstance(value, date) else date.fromisoformat(value)
-
-
-def _fetch(sql: str, params, convert: tuple | None = None) -> list[tuple]:
-    """The rows of a raw query. PostgreSQL (psycopg) already gives Decimal, date and bool; on SQLite, the
-    embedded default, `convert` (one function or None per column) does what the ORM's converters do."""
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    if convert is None or connection.vendor == "postgresql":
-        return rows
-    return [tuple(value if f is None or value is None else f(value) for f, value in zip(convert, row, strict=True))
-            for row in rows]
 
 
 def _in_ids(column: str, ids: list[int]) -> tuple[str, list]:

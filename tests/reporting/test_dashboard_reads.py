@@ -87,3 +87,49 @@ def test_a_sale_row_has_the_cells_the_template_wrote():
 
 def test_no_sales_says_so():
     assert render_rows([], 2024) == '<tr><td colspan="10">No reportable sales in 2024.</td></tr>'
+
+
+def expected_sales(account, year, page, harvest_sales):
+    """The drill-down's page of sales computed from the stored rows in Python."""
+    from lots.models import Disposal, Transaction
+
+    sales = list(Transaction.objects.filter(account=account, action="sell", trade_date__year=year)
+                 .order_by("trade_date", "seq", "id"))
+    rows = []
+    for t in sales[(page - 1) * dashboard.SALES_PAGE : page * dashboard.SALES_PAGE]:
+        ds = list(Disposal.objects.filter(sale=t, reportable=True).select_related("security"))
+        if not ds:
+            continue
+        rows.append(dashboard.SaleRow(
+            sale_id=t.pk, date_sold=ds[0].date_sold, ticker=ds[0].security.ticker,
+            quantity=sum(d.quantity for d in ds), proceeds=sum(d.proceeds for d in ds),
+            cost_basis=sum(d.cost_basis for d in ds), disallowed=sum(d.disallowed for d in ds),
+            short=sum((d.gain_loss for d in ds if d.term == "short"), Decimal("0.00")),
+            long=sum((d.gain_loss for d in ds if d.term == "long"), Decimal("0.00")),
+            lots=len(ds), harvest=t.pk in harvest_sales,
+        ))
+    return rows, len(sales)
+
+
+def test_the_page_of_sales_is_what_the_stored_rows_add_up_to(history):
+    from lots.ledger import ledger_recompute
+    from tests.reporting.test_dashboard_pages import add_sales
+
+    w = history
+    w.trade(w.jordan_ind, "VTI", "2023-01-03", "buy", "1", "200")
+    w.trade(w.jordan_ind, "VTI", "2024-01-02", "buy", "1.5", "210")
+    mixed = w.trade(w.jordan_ind, "VTI", "2024-03-01", "sell", "2.5", "190", fees="0.70")  # one long lot, one short
+    ledger_recompute(household_id=w.household.pk)
+    add_sales(w, 55)  # 56 sales in 2024: two pages
+    harvest = frozenset({mixed.pk})
+    for page in (1, 2, 3):
+        got = dashboard.drill_sales(w.jordan_ind.pk, 2024, page=page, harvest_sales=harvest)
+        assert got == expected_sales(w.jordan_ind, 2024, page, harvest)
+    first, count = dashboard.drill_sales(w.jordan_ind.pk, 2024, page=1, harvest_sales=harvest)
+    assert count == 56 and len(first) == 50
+    row = next(r for r in first if r.sale_id == mixed.pk)
+    assert row.lots == 2 and row.short and row.long and row.harvest
+    # A year with one sale (Alex's harvested VEA sale), and a year without any.
+    sales, count = dashboard.drill_sales(w.alex_ind.pk, 2026, page=1, harvest_sales=frozenset())
+    assert count == 1 and [s.sale_id for s in sales] == [w.vea_sale.pk]
+    assert dashboard.drill_sales(w.alex_ind.pk, 2019, page=1, harvest_sales=frozenset()) == ([], 0)
