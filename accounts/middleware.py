@@ -9,12 +9,16 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.signals import user_logged_in
 from django.contrib.auth.views import redirect_to_login
+from django.db import connections, router
 from django.dispatch import receiver
 from django.http import JsonResponse
 from django.shortcuts import resolve_url
 from django_htmx.http import HttpResponseClientRedirect
+from django_otp import middleware as otp_middleware
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import mfa
+from harvester.rawsql import columns
 
 LOGIN_AT = "harvester_login_at"  # session keys: when the password was accepted, when last seen
 SEEN_AT = "harvester_seen_at"
@@ -105,3 +109,25 @@ class SecondFactorMiddleware:
         if getattr(request, "htmx", False):
             return HttpResponseClientRedirect(_htmx_redirect_target(request, url))
         return redirect_to_login(request.get_full_path() if request.method == "GET" else "/", url)
+
+
+_TOTP_LABEL = TOTPDevice.model_label()
+_TOTP_NAMES, _TOTP_SELECT = columns(TOTPDevice, "d", ("id", "user_id", "name", "confirmed"))  # the rest deferred
+
+
+class OTPMiddleware(otp_middleware.OTPMiddleware):
+    """django-otp's middleware (request.user.otp_device, is_verified()), reading the session's authenticator
+    app with one plain query: every logged-in request makes it, and the ORM took longer to build it than
+    the database took to answer. The columns the middleware checks are read (the device's user, whether
+    it is confirmed); the others are deferred (reading one loads it). Other kinds of device go to
+    django-otp's own lookup."""
+
+    def _device_from_persistent_id(self, persistent_id: str):
+        label, _, pk = self._normalize_persistent_id(persistent_id).partition("/")
+        if label != _TOTP_LABEL or not pk.isdigit() or int(pk) >= 2**63:
+            return super()._device_from_persistent_id(persistent_id)
+        alias = router.db_for_read(TOTPDevice)
+        with connections[alias].cursor() as cursor:
+            cursor.execute(f"SELECT {_TOTP_SELECT} FROM {TOTPDevice._meta.db_table} d WHERE d.id = %s", [int(pk)])
+            row = cursor.fetchone()
+        return None if row is None else TOTPDevice.from_db(alias, _TOTP_NAMES, row)

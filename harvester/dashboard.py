@@ -47,7 +47,7 @@ from accounts.models import Account, Household, Owner, OwnerTaxProfile, Taxpayer
 from harvester.core import tax as taxcore
 from harvester.core.tax_tables import MFJ, TaxTableError
 from harvester.money import to_cents
-from harvester.rawsql import fetch, sqlite_date, sqlite_decimal
+from harvester.rawsql import columns, fetch, sqlite_date, sqlite_decimal
 
 ZERO = Decimal("0.00")
 HUNDRED = Decimal("100")
@@ -154,17 +154,10 @@ class StartValue:
     missing: tuple[str, ...] = ()
 
 
-def _columns(model, alias: str, names: tuple[str, ...] | None = None) -> tuple[list[str], str]:
-    """A model's concrete fields (or those of `names`) in field order, as Model.from_db takes them, and
-    the SELECT list that reads them."""
-    fields = [f for f in model._meta.concrete_fields if names is None or f.attname in names]
-    return [f.attname for f in fields], ", ".join(f"{alias}.{f.column}" for f in fields)
-
-
-_HOUSEHOLD_COLUMNS = _columns(Household, "h", ("id", "name", "history_complete_from"))  # created_at deferred
-_ACCOUNT_COLUMNS = _columns(Account, "a")
-_OWNER_COLUMNS = _columns(Owner, "o")
-_UNIT_COLUMNS = _columns(TaxpayerUnit, "u")
+_HOUSEHOLD_COLUMNS = columns(Household, "h", ("id", "name", "history_complete_from"))  # created_at deferred
+_ACCOUNT_COLUMNS = columns(Account, "a")
+_OWNER_COLUMNS = columns(Owner, "o")
+_UNIT_COLUMNS = columns(TaxpayerUnit, "u")
 
 
 def _accounts(

@@ -10,6 +10,14 @@ from decimal import Decimal
 from django.db import connection
 
 
+def columns(model, alias: str, names: tuple[str, ...] | None = None) -> tuple[list[str], str]:
+    """A model's concrete fields (or those of `names`) in field order, as Model.from_db takes them, and the
+    SELECT list that reads them from the table aliased `alias`. Fields left out are deferred on the
+    instances made: reading one loads it."""
+    fields = [f for f in model._meta.concrete_fields if names is None or f.attname in names]
+    return [f.attname for f in fields], ", ".join(f"{alias}.{f.column}" for f in fields)
+
+
 def sqlite_decimal(model, name: str):
     """The ORM's reading of a decimal column on SQLite (a float there): 15 digits, the field's places."""
     field = model._meta.get_field(name)

@@ -68,7 +68,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django_otp.middleware.OTPMiddleware",
+    "accounts.middleware.OTPMiddleware",  # django-otp's, with a cheaper device lookup
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -145,6 +145,7 @@ STORAGES = {
 # test suite) relaxes only what a plain-HTTP laptop needs. The response headers Django has no setting for
 # (Content-Security-Policy, Permissions-Policy, ...) come from harvester/headers.py.
 _HTTPS_ONLY = not (DEBUG or TESTING)
+SESSION_ENGINE = "accounts.sessions"  # Django's database sessions, read with one plain query
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", _HTTPS_ONLY)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", _HTTPS_ONLY)
