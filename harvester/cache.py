@@ -9,7 +9,7 @@ A cache is never the source of truth: when Redis does not answer, a read is a mi
 import logging
 import time
 
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis.exceptions import RedisError
 
 log = logging.getLogger(__name__)
@@ -35,8 +35,29 @@ def _tolerant(default):
     return wrap
 
 
+class _ReusedClient(RedisCacheClient):
+    """Django's Redis cache client makes a new redis.Redis (a few hundred dict entries of reply callbacks)
+    for every cache call; one per connection pool does (it takes a pooled connection per command, and the
+    pool starts afresh in a forked worker)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._clients = {}
+
+    def get_client(self, key=None, *, write=False):
+        pool = self._get_connection_pool(write)
+        client = self._clients.get(id(pool))
+        if client is None:
+            client = self._clients[id(pool)] = self._client(connection_pool=pool)
+        return client
+
+
 class ResilientRedisCache(RedisCache):
     last_warning = 0.0
+
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        self._class = _ReusedClient
 
     get = _tolerant(lambda key, default=None, version=None: default)(RedisCache.get)
     get_many = _tolerant(lambda *args, **kwargs: {})(RedisCache.get_many)
