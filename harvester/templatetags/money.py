@@ -3,7 +3,7 @@
 from decimal import Decimal, InvalidOperation
 
 from django import template
-from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from harvester.money import to_cents
 
@@ -19,6 +19,8 @@ def money(value) -> str:
         amount = to_cents(Decimal(value))
     except (InvalidOperation, TypeError, ValueError):
         return "—"
+    if not amount.is_finite():  # NaN or infinity: not an amount
+        return "—"
     sign = "−" if amount < 0 else ""
     return f"{sign}${abs(amount):,.2f}"
 
@@ -26,10 +28,15 @@ def money(value) -> str:
 @register.filter
 def signed_money(value):
     """Money with a class for gains/losses; the sign and a word carry the meaning, not colour alone."""
-    if value is None or value == "":
-        return "—"
-    cls = "loss" if Decimal(value) < 0 else "gain"
-    return format_html('<span class="{}">{}</span>', cls, money(value))
+    return mark_safe(signed_money_html(value))  # money() writes only digits, signs, "$", "," and "."
+
+
+def signed_money_html(value) -> str:
+    """signed_money's markup as a plain string (for code that writes many cells at once)."""
+    text = money(value)
+    if text == "—":  # nothing, or not an amount
+        return text
+    return f'<span class="{"loss" if Decimal(value) < 0 else "gain"}">{text}</span>'
 
 
 @register.filter

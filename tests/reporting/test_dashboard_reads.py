@@ -6,6 +6,8 @@ from decimal import Decimal
 
 import pytest
 from django.template import Context, Template
+from hypothesis import given
+from hypothesis import strategies as st
 
 from accounts.models import Account, Household, Owner
 from harvester import dashboard
@@ -133,3 +135,15 @@ def test_the_page_of_sales_is_what_the_stored_rows_add_up_to(history):
     sales, count = dashboard.drill_sales(w.alex_ind.pk, 2026, page=1, harvest_sales=frozenset())
     assert count == 1 and [s.sale_id for s in sales] == [w.vea_sale.pk]
     assert dashboard.drill_sales(w.alex_ind.pk, 2019, page=1, harvest_sales=frozenset()) == ([], 0)
+
+
+@given(st.one_of(st.none(), st.decimals(allow_nan=True, allow_infinity=True), st.integers(), st.just("")))
+def test_money_and_quantities_need_no_escaping(value):
+    """sale_rows and signed_money put money() and qty() text into HTML as it is."""
+    from harvester.templatetags.money import money, qty, signed_money_html
+
+    texts = [money(value), signed_money_html(value).removeprefix('<span class="loss">')
+             .removeprefix('<span class="gain">').removesuffix("</span>")]
+    if isinstance(value, Decimal) and value.is_finite() or isinstance(value, int):
+        texts.append(qty(value))
+    assert not any(c in text for text in texts for c in "&<>\"'")
