@@ -8,16 +8,15 @@ securities. It runs on PostgreSQL and SQLite. The rules are the ones of lots.sel
 selectors' results.
 """
 
-import time
 from datetime import date, timedelta
 from decimal import Context, Decimal
 from typing import NamedTuple
 
-import psycopg
 from django.db import connection
 
 from accounts.models import Account
 from harvester.money import MONEY, PRICE, QUANTITY
+from harvester.rawsql import prepared
 from lots.engine import holding_term
 from lots.models import Lot, Price, Security
 from lots.selectors import lot_value_sql
@@ -85,7 +84,7 @@ def open_lots_page_json(household_id: int, *, account_id: int | None = None, own
     page, params = _page(household_id, account_id, owner_id, ticker, limit, offset)
     sql = (f"{page} SELECT MIN(total.n), '[' || COALESCE(string_agg({_LOT_JSON}, ',' ORDER BY page.id), '') || ']' "
            f"{_joins()}")
-    count, lots = _prepared_row(sql, [*params, long_term_until(as_of)])  # the term's parameter comes last
+    count, lots = prepared(sql, [*params, long_term_until(as_of)])[0]  # the term's parameter comes last
     return count, lots
 
 
@@ -116,31 +115,6 @@ def _lot_json() -> str:
 
 
 _LOT_JSON = _lot_json()
-
-
-_PREPARE_WHEN_ASKED = 2**31  # a threshold never reached: only statements executed with prepare=True are prepared
-
-
-def _prepared_row(sql: str, params: list) -> tuple:
-    """One row of a statement that PostgreSQL keeps prepared on this connection (parsed and planned once:
-    for the open-lots page, a sixth of its database time). Django's cursors bind parameters client-side
-    and never prepare, so this takes psycopg's own cursor on Django's connection, with Django's error
-    translation, and logs the query where Django logs its own (DEBUG, CaptureQueriesContext)."""
-    connection.ensure_connection()
-    raw = connection.connection
-    started = time.monotonic()
-    with connection.wrap_database_errors, psycopg.Cursor(raw) as cursor:
-        if raw.prepare_threshold is None:  # Django's setting: psycopg then prepares nothing, even when asked.
-            raw.prepare_threshold = _PREPARE_WHEN_ASKED  # Django's own cursors still never prepare (client-side).
-            # Plan it once for any parameters: PostgreSQL would otherwise plan each execution anew (its
-            # estimate of the generic plan is worse), which is what preparing should save. Only prepared
-            # statements follow this setting, and only these are prepared.
-            cursor.execute("SET plan_cache_mode = force_generic_plan", prepare=False)
-        cursor.execute(sql, params, prepare=True)
-        row = cursor.fetchone()
-    if connection.queries_logged:
-        connection.queries_log.append({"sql": f"{sql} -- {params!r}", "time": f"{time.monotonic() - started:.3f}"})
-    return row
 
 
 def long_term_until(as_of: date) -> date:
