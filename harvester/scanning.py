@@ -854,10 +854,20 @@ def scan_start(*, household=None, user=None, as_of: date) -> HarvestScan:
     return scan
 
 
+SMALLEST_SPLIT_CHUNK = 50  # households: a chunk is not made smaller than this to have SCAN_MIN_CHUNKS of them
+
+
+def chunk_size(households: int) -> int:
+    """Households per chunk for a firm-wide scan of `households`: SCAN_CHUNK_SIZE at most, less when that
+    leaves fewer than SCAN_MIN_CHUNKS chunks, but not below 50 households for that (nor below 1)."""
+    wanted = -(-households // settings.SCAN_MIN_CHUNKS)
+    return max(1, min(settings.SCAN_CHUNK_SIZE, max(SMALLEST_SPLIT_CHUNK, wanted)))
+
+
 @transaction.atomic
 def scan_fan_out(*, scan_id: int) -> dict:
-    """Split a firm-wide scan into chunks of SCAN_CHUNK_SIZE households (once: a second run finds the
-    chunks made) and enqueue every chunk still queued when this transaction commits."""
+    """Split a firm-wide scan into chunks of chunk_size(N) households (once: a second run finds the chunks
+    made) and enqueue every chunk still queued when this transaction commits."""
     from harvester import tasks
 
     scan = HarvestScan.objects.select_for_update().get(pk=scan_id)
@@ -865,7 +875,7 @@ def scan_fan_out(*, scan_id: int) -> dict:
         ids = list(
             Household.objects.filter(policies__isnull=False).distinct().order_by("pk").values_list("pk", flat=True)
         )
-        size = settings.SCAN_CHUNK_SIZE
+        size = chunk_size(len(ids))
         ScanChunk.objects.bulk_create(
             [ScanChunk(scan=scan, index=i // size, household_ids=ids[i : i + size]) for i in range(0, len(ids), size)]
         )

@@ -287,7 +287,11 @@ from zoneinfo import ZoneInfo as _ZoneInfo  # noqa: E402
 
 from celery.schedules import crontab as _crontab  # noqa: E402
 
-SCAN_CHUNK_SIZE = env_int("SCAN_CHUNK_SIZE", 50, minimum=1, maximum=10000)
+# A firm-wide scan's chunks: at most SCAN_CHUNK_SIZE households each (big chunks spread the fixed costs of a
+# chunk: claim, scan row, commit), but at least SCAN_MIN_CHUNKS chunks when there are households enough for
+# chunks of 50, so that every worker has work (docs/scans.md, "Speed").
+SCAN_CHUNK_SIZE = env_int("SCAN_CHUNK_SIZE", 500, minimum=1, maximum=10000)
+SCAN_MIN_CHUNKS = env_int("SCAN_MIN_CHUNKS", 8, minimum=1, maximum=10000)
 SCAN_SCHEDULE_HOUR = env_int("SCAN_SCHEDULE_HOUR", 16, maximum=23)
 SCAN_SCHEDULE_MINUTE = env_int("SCAN_SCHEDULE_MINUTE", 30, maximum=59)
 SCAN_SCHEDULE_TIMEZONE = "America/New_York"

@@ -129,3 +129,26 @@ def test_the_daily_task_scans_every_household_on_the_new_york_date():
     from datetime import UTC, datetime
 
     assert scanning.market_date(datetime(2026, 12, 11, 2, 0, tzinfo=UTC)).isoformat() == "2026-12-10"
+
+
+@pytest.mark.parametrize(
+    ("households", "expected"),
+    [
+        (10_000, 500),  # the largest chunk: 20 chunks
+        (4_000, 500),  # 8 chunks of 500
+        (1_000, 125),  # 8 chunks, not 2 of 500 for 2 workers to share unevenly
+        (200, 50),  # 4 chunks: none smaller than 50 households to make 8
+        (30, 50),  # one chunk
+        (0, 50),
+    ],
+)
+def test_a_firm_scan_has_big_chunks_but_enough_of_them(settings, households, expected):
+    settings.SCAN_CHUNK_SIZE, settings.SCAN_MIN_CHUNKS = 500, 8
+    assert scanning.chunk_size(households) == expected
+
+
+def test_a_smaller_chunk_setting_wins(settings):
+    settings.SCAN_CHUNK_SIZE, settings.SCAN_MIN_CHUNKS = 10, 8
+    assert scanning.chunk_size(10_000) == 10 and scanning.chunk_size(3) == 10
+    settings.SCAN_CHUNK_SIZE = 1
+    assert scanning.chunk_size(2) == 1
