@@ -104,7 +104,12 @@ class Command(BaseCommand):
 
         read_s, read_rows = plain_read(as_of)
         self.say(f"(a) plain read of the open lots and latest prices: {read_rows:,} rows in {read_s:.3f} s")
-        self.say(f"    chunks of SCAN_CHUNK_SIZE={settings.SCAN_CHUNK_SIZE} households; load average "
+        from harvester.scanning import chunk_size
+
+        scanned = Household.objects.filter(policies__isnull=False).distinct().count()
+        size = chunk_size(scanned)
+        self.say(f"    {scanned:,} households in chunks of {size} (SCAN_CHUNK_SIZE={settings.SCAN_CHUNK_SIZE}, "
+                 f"SCAN_MIN_CHUNKS={settings.SCAN_MIN_CHUNKS}): {-(-scanned // size)} chunks; load average "
                  f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (shared machine)")
 
         workers = Workers(o["concurrency"]) if settings.REDIS_URL else None
