@@ -29,10 +29,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, F, Sum
+from django.db.models import Count
 
+from accounts.models import Account
+from harvester.models import Execution, HarvestProposal
 from harvester.money import to_cents
+from harvester.rawsql import fetch, sqlite_date, sqlite_decimal
 from lots.engine.core import WINDOW_DAYS as WASH_DAYS  # IRC 1091(a), defined once in the engine
+from lots.models import Disposal, Security, Transaction
 
 WASH_WINDOW = "wash_window"
 SWITCH_BACK = "switch_back"
@@ -139,82 +143,85 @@ def _events(households: list, start: date, end: date) -> list[Event]:
 
 
 def _wash_windows(names: dict[int, str], start: date, end: date) -> list[Event]:
-    from lots.models import Disposal, Transaction
-
-    # The sales of the window, through the (account, trade date) index; then their disposals by sale.
-    sales = Transaction.objects.filter(
-        account__household_id__in=list(names),
-        action=Transaction.Action.SELL,
-        trade_date__gte=start - timedelta(days=WASH_DAYS),
-        trade_date__lte=end - timedelta(days=WASH_DAYS),
-    ).values("pk")
-    rows = (
-        Disposal.objects.filter(sale_id__in=sales, reportable=True)
-        .values("sale_id", "date_sold", "account_id", "account__name", "account__household_id", "security__ticker")
-        .annotate(loss=Sum(F("proceeds") - F("cost_basis")), quantity=Sum("quantity"))
-        .filter(loss__lt=0)
-        .order_by("date_sold", "sale_id")
-    )
+    rows = fetch(_WASH_SQL.format(marks=", ".join(["%s"] * len(names))), [
+        *names, Transaction.Action.SELL, start - timedelta(days=WASH_DAYS), end - timedelta(days=WASH_DAYS), True,
+    ], _WASH_CONVERT)
     events = []
-    for r in rows:
-        closes = r["date_sold"] + timedelta(days=WASH_DAYS)
-        ticker, account = r["security__ticker"], r["account__name"]
-        household_id = r["account__household_id"]
-        loss = _usd(-r["loss"])
+    for sale_id, date_sold, account_id, account, household_id, ticker, loss, quantity in rows:
+        closes = date_sold + timedelta(days=WASH_DAYS)
         events.append(
             Event(
                 day=closes,
                 kind=WASH_WINDOW,
                 title=f"Wash-sale window closes: {ticker} sold in {account}",
                 description=(
-                    f"{_qty(r['quantity'])} sh {ticker} were sold at a loss of {loss} in {account} on "
-                    f"{r['date_sold']:%Y-%m-%d}. Through today, buying {ticker} or a fund tracking the same index in "
+                    f"{_qty(quantity)} sh {ticker} were sold at a loss of {_usd(-loss)} in {account} on "
+                    f"{date_sold:%Y-%m-%d}. Through today, buying {ticker} or a fund tracking the same index in "
                     f"any account of the household (IRAs and a spouse's accounts included) would wash that loss; "
                     f"from tomorrow it no longer does."
                 ),
                 household_id=household_id,
                 household_name=names[household_id],
-                uid=f"wash-window-sale-{r['sale_id']}",
-                url=f"/households/{household_id}/dashboard/?year={r['date_sold'].year}&account={r['account_id']}#drill",
+                uid=f"wash-window-sale-{sale_id}",
+                url=f"/households/{household_id}/dashboard/?year={date_sold.year}&account={account_id}#drill",
             )
         )
     return events
 
 
 def _switch_backs(names: dict[int, str], start: date, end: date) -> list[Event]:
-    from harvester.models import Execution, HarvestProposal
-
-    executions = (
-        Execution.objects.filter(
-            proposal__household_id__in=list(names),
-            proposal__kind=HarvestProposal.Kind.HARVEST,
-            trade_date__gte=start - timedelta(days=WASH_DAYS + 1),
-            trade_date__lte=end - timedelta(days=WASH_DAYS + 1),
-        )
-        .select_related("proposal__account", "proposal__sell_security", "proposal__buy_security")
-        .order_by("trade_date", "pk")
-    )
+    rows = fetch(_SWITCH_BACK_SQL.format(marks=", ".join(["%s"] * len(names))), [
+        *names, HarvestProposal.Kind.HARVEST, start - timedelta(days=WASH_DAYS + 1), end - timedelta(days=WASH_DAYS + 1),
+    ], (None, sqlite_date, None, None, None, None, None))
     events = []
-    for e in executions:
-        p = e.proposal
-        sold, bought = p.sell_security.ticker, p.buy_security.ticker
+    for execution_id, trade_date, proposal_id, household_id, account, sold, bought in rows:
         events.append(
             Event(
-                day=e.switch_back_on,
+                day=Execution(trade_date=trade_date).switch_back_on,
                 kind=SWITCH_BACK,
-                title=f"Switch back possible: {bought} to {sold} in {p.account.name}",
+                title=f"Switch back possible: {bought} to {sold} in {account}",
                 description=(
-                    f"{sold} was harvested in {p.account.name} on {e.trade_date:%Y-%m-%d} and replaced by {bought}. "
+                    f"{sold} was harvested in {account} on {trade_date:%Y-%m-%d} and replaced by {bought}. "
                     f"From today, 31 days later, {sold} can be bought back without washing that loss. Switch back "
                     f"only if selling {bought} realizes no gain, or a gain within the household's limit."
                 ),
-                household_id=p.household_id,
-                household_name=names[p.household_id],
-                uid=f"switch-back-execution-{e.pk}",
-                url=f"/proposals/{p.pk}/",
+                household_id=household_id,
+                household_name=names[household_id],
+                uid=f"switch-back-execution-{execution_id}",
+                url=f"/proposals/{proposal_id}/",
             )
         )
     return events
+
+
+# The two reads the dashboard makes on every view, in plain SQL (the ORM took longer to build them than
+# the database took to answer): loss sales whose wash-sale window closes in the range (the sales of the
+# window through the (account, trade date) index, their reportable disposals through the sale index, added
+# up per sale), and executed harvests that may switch back in it.
+_WASH_SQL = f"""
+    SELECT d.sale_id, d.date_sold, d.account_id, a.name, a.household_id, s.ticker,
+           SUM(d.proceeds - d.cost_basis), SUM(d.quantity)
+    FROM {Disposal._meta.db_table} d
+    JOIN {Account._meta.db_table} a ON a.id = d.account_id
+    JOIN {Security._meta.db_table} s ON s.id = d.security_id
+    WHERE d.sale_id IN (
+        SELECT t.id FROM {Transaction._meta.db_table} t JOIN {Account._meta.db_table} ta ON ta.id = t.account_id
+        WHERE ta.household_id IN ({{marks}}) AND t.action = %s AND t.trade_date >= %s AND t.trade_date <= %s)
+      AND d.reportable = %s
+    GROUP BY d.sale_id, d.date_sold, d.account_id, a.name, a.household_id, s.ticker
+    HAVING SUM(d.proceeds - d.cost_basis) < 0
+    ORDER BY d.date_sold, d.sale_id"""
+_WASH_CONVERT = (None, sqlite_date, None, None, None, None, sqlite_decimal(Disposal, "proceeds"),
+                 sqlite_decimal(Disposal, "quantity"))
+_SWITCH_BACK_SQL = f"""
+    SELECT e.id, e.trade_date, p.id, p.household_id, a.name, sold.ticker, bought.ticker
+    FROM {Execution._meta.db_table} e
+    JOIN {HarvestProposal._meta.db_table} p ON p.id = e.proposal_id
+    JOIN {Account._meta.db_table} a ON a.id = p.account_id
+    JOIN {Security._meta.db_table} sold ON sold.id = p.sell_security_id
+    JOIN {Security._meta.db_table} bought ON bought.id = p.buy_security_id
+    WHERE p.household_id IN ({{marks}}) AND p.kind = %s AND e.trade_date >= %s AND e.trade_date <= %s
+    ORDER BY e.trade_date, e.id"""
 
 
 def _expiries(names: dict[int, str], start: date, end: date) -> list[Event]:

@@ -41,6 +41,31 @@ def test_it_dates_wash_windows_switch_backs_reviews_and_year_end(history, policy
     assert "IEFA to VEA in Alex individual" in switch.title and switch.uid == f"switch-back-execution-{history.harvest_2026.pk}"
 
 
+def test_a_wash_window_and_a_switch_back_say_what_and_where(history, policy):
+    """Every field of the two events read in plain SQL (harvester/calendar.py _WASH_SQL, _SWITCH_BACK_SQL)."""
+    events = calendar.household_events(history.household, date(2026, 1, 1), date(2026, 12, 31))
+    wash = [e for e in events if e.kind == "wash_window"]
+    switch = [e for e in events if e.kind == "switch_back"]
+    h, sale = history.household, history.vea_sale
+    assert [(e.day, e.title, e.uid, e.url, e.household_id, e.household_name) for e in wash] == [(
+        date(2026, 4, 1), "Wash-sale window closes: VEA sold in Alex individual", f"wash-window-sale-{sale.pk}",
+        f"/households/{h.pk}/dashboard/?year=2026&account={history.alex_ind.pk}#drill", h.pk, h.name,
+    )]
+    assert wash[0].description.startswith(
+        "10 sh VEA were sold at a loss of $100.00 in Alex individual on 2026-03-02. Through today, buying VEA or a "
+        "fund tracking the same index in any account of the household")
+    execution = history.harvest_2026
+    assert [(e.day, e.title, e.uid, e.url) for e in switch] == [(
+        date(2026, 4, 2), "Switch back possible: IEFA to VEA in Alex individual",
+        f"switch-back-execution-{execution.pk}", f"/proposals/{execution.proposal_id}/",
+    )]
+    assert switch[0].description.startswith(
+        "VEA was harvested in Alex individual on 2026-03-02 and replaced by IEFA. From today, 31 days later")
+    # The 2025 harvest's dates are outside the range asked for; a range around them finds them.
+    earlier = calendar.household_events(history.household, date(2025, 3, 1), date(2025, 4, 30))
+    assert f"switch-back-execution-{history.harvest_2025.pk}" in {e.uid for e in earlier}
+
+
 def test_the_last_trading_day_skips_weekends():
     assert calendar.last_trading_day_of_december(2026) == date(2026, 12, 31)  # Thursday
     assert calendar.last_trading_day_of_december(2027) == date(2027, 12, 31)  # Friday
