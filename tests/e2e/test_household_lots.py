@@ -4,6 +4,7 @@ page of lots through htmx (the rest of the page stays) and pushes the page's add
 import pytest
 
 from tests.accounts.lot_factory import add_lots, priced
+from tests.e2e.lots_pager import check_the_lots_pager
 from tests.e2e.test_browser import login
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -18,21 +19,5 @@ def test_next_swaps_in_the_second_page_of_lots(world, live_server, page, tmp_pat
 
     login(page, live_server.url, "alex")
     page.wait_for_url(f"{live_server.url}/households/{world.household.pk}/")
-    assert page.locator("#lots tr.lot-row").count() == 100
-    first_page = page.locator("#lots tbody").inner_text()
-    page.locator("#positions").evaluate("el => el.dataset.marker = 'kept'")  # gone if the page reloads
-
-    page.click("#lots nav >> text=Next")
-    page.wait_for_selector("#lots[data-page='2']")
-    assert page.locator("#lots tr.lot-row").count() == 50
-    assert page.locator("#lots tbody").inner_text() != first_page
-    assert "Lots 101–150 of 150" in page.locator("#lots nav").inner_text()
-    assert page.locator("#positions[data-marker='kept']").count() == 1  # swapped in place, not reloaded
-    assert page.locator("h1").count() == 1
-    assert page.url.endswith(f"/households/{world.household.pk}/?page=2")
-    page.screenshot(path=str(tmp_path / "household-lots-page-2.png"), full_page=True)
-
-    page.click("#lots nav >> text=Previous")
-    page.wait_for_selector("#lots[data-page='1']")
-    assert page.locator("#lots tbody").inner_text() == first_page
+    check_the_lots_pager(page, f"/households/{world.household.pk}/", "#positions", tmp_path / "household-lots-page-2.png")
     assert errors == []
