@@ -859,9 +859,9 @@ SMALLEST_SPLIT_CHUNK = 50  # households: a chunk is not made smaller than this t
 
 def chunk_size(households: int) -> int:
     """Households per chunk for a firm-wide scan of `households`: SCAN_CHUNK_SIZE at most, less when that
-    leaves fewer than SCAN_MIN_CHUNKS chunks, but not below 50 households for that (nor below 1)."""
+    leaves fewer than SCAN_MIN_CHUNKS chunks, but not below 50 households for that."""
     wanted = -(-households // settings.SCAN_MIN_CHUNKS)
-    return max(1, min(settings.SCAN_CHUNK_SIZE, max(SMALLEST_SPLIT_CHUNK, wanted)))
+    return min(settings.SCAN_CHUNK_SIZE, max(SMALLEST_SPLIT_CHUNK, wanted))
 
 
 @transaction.atomic
