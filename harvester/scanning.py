@@ -855,6 +855,7 @@ def scan_start(*, household=None, user=None, as_of: date) -> HarvestScan:
 
 
 SMALLEST_SPLIT_CHUNK = 50  # households: a chunk is not made smaller than this to have SCAN_MIN_CHUNKS of them
+SUBMIT_BATCH = 500  # new proposals per approvals-flow task after a scan (_submit_on_commit)
 
 
 def chunk_size(households: int) -> int:
@@ -1009,10 +1010,6 @@ def _chunk_complete(*, chunk_id: int, attempt: int) -> dict:
         raise ChunkLost(chunk_id)
     _scan_add(scan_id=scan.pk, households=len(chunk.household_ids), created=len(created), superseded=superseded,
               errors=errors)
-    if created:
-        from harvester import tasks
-
-        tasks.proposals_submit_task.delay_on_commit(created)
     return {"chunk_id": chunk_id, "claimed": True, "households": len(chunk.household_ids), "created": len(created),
             "superseded": superseded, "errors": len(errors)}
 
@@ -1038,6 +1035,20 @@ def _scan_add(*, scan_id: int, households: int, created: int = 0, superseded: in
         fields["status"] = HarvestScan.Status.FAILED if failed else HarvestScan.Status.DONE
         fields["finished_at"] = timezone.now()
     HarvestScan.objects.filter(pk=scan_id).update(**fields)
+    if not unfinished:
+        _submit_on_commit(scan_id)
+
+
+def _submit_on_commit(scan_id: int) -> None:
+    """After a scan's last chunk: hand every proposal it wrote that is still 'proposed' to the approvals
+    flow, SUBMIT_BATCH per task, once this transaction commits. Once per scan rather than once per chunk:
+    a submit running while other chunks still run would take a core (and the database) from them."""
+    from harvester import tasks
+
+    ids = list(HarvestProposal.objects.filter(scan_id=scan_id, status=Status.PROPOSED).order_by("pk")
+               .values_list("pk", flat=True))
+    for start in range(0, len(ids), SUBMIT_BATCH):
+        tasks.proposals_submit_task.delay_on_commit(ids[start:start + SUBMIT_BATCH])
 
 
 @transaction.atomic
@@ -1098,11 +1109,13 @@ def scan_reap_stalled(*, older_than: int | None = None, now: datetime | None = N
     )
     for scan_id in unsplit:
         tasks.scan_firm_task.delay(scan_id)
-    # A proposal still 'proposed' that long after it was written lost its submit message (Redis flushed or
-    # restarted after the chunk committed): submit it again. proposal_submit locks the row and checks its
-    # state, so a second submit of one that did get through does nothing.
+    # A proposal still 'proposed' that long after it was written, by a scan that has finished, lost its
+    # submit message (Redis flushed or restarted after the last chunk committed): submit it again.
+    # proposal_submit locks the row and checks its state, so a second submit of one that did get through
+    # does nothing. (A scan still running submits its proposals when its last chunk is done.)
     unsubmitted = list(
         HarvestProposal.objects.filter(status=Status.PROPOSED, created_at__lt=cutoff)
+        .exclude(scan__status__in=(HarvestScan.Status.QUEUED, HarvestScan.Status.RUNNING))
         .order_by("pk")
         .values_list("pk", flat=True)[:1000]
     )

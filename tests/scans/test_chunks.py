@@ -111,6 +111,58 @@ def test_the_reaper_resubmits_proposals_whose_submit_message_was_lost(harvest):
     assert scanning.scan_reap_stalled()["resubmitted"] == [written[0]]
 
 
+def submitted(callbacks) -> list[list[int]]:
+    """The proposal ids of each approvals-flow task enqueued on commit (delay_on_commit: a partial of delay)."""
+    from harvester.tasks import proposals_submit_task
+
+    return [cb.args[0] for cb in callbacks
+            if getattr(getattr(getattr(cb, "func", None), "__self__", None), "name", None) == proposals_submit_task.name]
+
+
+def two_chunk_firm_scan(harvest, settings):
+    """A firm-wide scan of two chunks, the main household's (which proposes two harvests) first."""
+    from harvester.models import HarvestPolicy
+
+    settings.SCAN_CHUNK_SIZE = 1
+    HarvestPolicy.objects.create(household=harvest.world.other_household, version=1)
+    scan = scanning.scan_start(as_of=SCAN_DATE)
+    scanning.scan_fan_out(scan_id=scan.pk)
+    first = scan.chunks.get(household_ids=[harvest.household.pk])
+    return scan, first, scan.chunks.exclude(pk=first.pk).get()
+
+
+def test_a_firm_scan_submits_its_proposals_once_its_last_chunk_is_done(harvest, settings,
+                                                                       django_capture_on_commit_callbacks):
+    scan, first, last = two_chunk_firm_scan(harvest, settings)
+    with django_capture_on_commit_callbacks() as callbacks:
+        assert scanning.scan_run_chunk(chunk_id=first.pk)["created"] == 2
+    # Not yet: an approvals task now would take a core from the chunks still running.
+    assert submitted(callbacks) == []
+    written = sorted(HarvestProposal.objects.filter(scan=scan, status="proposed").values_list("pk", flat=True))
+    assert len(written) == 2
+    with django_capture_on_commit_callbacks() as callbacks:
+        assert scanning.scan_run_chunk(chunk_id=last.pk)["created"] == 0
+    assert submitted(callbacks) == [written]
+    scan.refresh_from_db()
+    assert scan.status == "done"
+
+
+def test_a_household_scan_submits_its_proposals_when_it_commits(harvest, django_capture_on_commit_callbacks):
+    scan, chunk = start(harvest)
+    with django_capture_on_commit_callbacks() as callbacks:
+        scanning.scan_run_chunk(chunk_id=chunk.pk)
+    assert submitted(callbacks) == [sorted(HarvestProposal.objects.values_list("pk", flat=True))]
+
+
+def test_the_reaper_leaves_the_proposals_of_a_running_scan_to_its_last_chunk(harvest, settings):
+    scan, first, last = two_chunk_firm_scan(harvest, settings)
+    scanning.scan_run_chunk(chunk_id=first.pk)
+    HarvestProposal.objects.update(created_at=timezone.now() - timedelta(hours=2))
+    assert scanning.scan_reap_stalled()["resubmitted"] == []  # its last chunk will submit them
+    scanning.scan_run_chunk(chunk_id=last.pk)  # (its submit message is never sent: no commit in this test)
+    assert sorted(scanning.scan_reap_stalled()["resubmitted"]) == sorted(HarvestProposal.objects.values_list("pk", flat=True))
+
+
 def test_the_firm_scan_fans_out_once(harvest, settings):
     from harvester.models import HarvestPolicy
 

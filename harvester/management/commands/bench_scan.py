@@ -9,8 +9,8 @@ then prints:
   (c) their ratio, proposals per second, and peak memory (the workers' VmHWM);
 then, with --single-lots, the "Scan now" of one household of that many lots (in-process and through
 the worker). Without REDIS_URL the chunks run in this process (and (b) says so). After a scan that
-created proposals it also waits for the approvals flow to submit them (one task per chunk, queued behind
-the chunks) and says how long that took. --chunk-size N overrides SCAN_CHUNK_SIZE for the run (this
+created proposals it also waits for the approvals flow to submit them (enqueued when the scan's last
+chunk commits) and says how long that took. --chunk-size N overrides SCAN_CHUNK_SIZE for the run (this
 process and the workers it starts); --concurrency sets the worker's prefork children (2 on 2 cores).
 
 Data (seeded): each household is a married couple filing jointly with two individual accounts, a joint
@@ -230,7 +230,7 @@ def timed_scan(as_of: date) -> tuple[HarvestScan, float]:
 
 
 def wait_submitted(timeout: float = 3600) -> float:
-    """Seconds until no proposal waits in 'proposed' (the approvals flow runs after each chunk commits)."""
+    """Seconds until no proposal waits in 'proposed' (the approvals flow runs after the last chunk commits)."""
     try:
         import harvester.approvals  # noqa: F401
     except ImportError:
