@@ -720,11 +720,11 @@ def _reopen_if_unapproved(p: HarvestProposal, *, actor=None, request=None) -> Pr
 
 
 @transaction.atomic
-def proposal_revised(*, proposal: HarvestProposal, actor=None) -> bool:
+def proposal_revised(*, proposal_id: int, actor=None) -> bool:
     """A scan changed what the proposal says (version + 1): approvals of earlier versions no longer
     count. An approved proposal goes back to awaiting approval; its approvers are asked again.
-    False if it is not open."""
-    p = _lock(proposal.pk)
+    False if it is not awaiting approval or approved (a proposal not yet submitted has nobody to ask)."""
+    p = _lock(proposal_id)
     if p.status == Status.APPROVED:
         _reopen_if_unapproved(p, actor=actor)
     elif p.status == Status.AWAITING_APPROVAL:

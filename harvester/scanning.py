@@ -727,6 +727,13 @@ def _proposals_write_many(*, scan: HarvestScan, batch) -> dict[int, WriteSummary
                    for h, pk, v, values in revised]
     if to_update:
         _proposals_refresh(to_update, now=now)
+    if revised:
+        # Approvals of the earlier version no longer count: an approved proposal goes back to awaiting
+        # approval, and its approvers are asked again (the state machine's rule, in this transaction).
+        from harvester.approvals import proposal_revised
+
+        for _, pk, _, _ in revised:
+            proposal_revised(proposal_id=pk)
     if to_create:
         for (household_id, _, values, _, expires_at), pk in zip(to_create, _proposals_create(scan, to_create, now=now),
                                                              strict=True):

@@ -177,7 +177,7 @@ def test_an_approved_proposal_revised_by_a_scan_needs_approval_again_before_exec
 def test_the_scans_tell_the_state_machine_about_a_revision(world, policy):
     p = approved(world, world.alex_ind)
     HarvestProposal.objects.filter(pk=p.pk).update(version=2)
-    assert approvals.proposal_revised(proposal=p) is True
+    assert approvals.proposal_revised(proposal_id=p.pk) is True
     assert HarvestProposal.objects.get(pk=p.pk).status == "awaiting_approval"
     done = make_proposal(world, world.alex_ind, status="rejected")
-    assert approvals.proposal_revised(proposal=done) is False
+    assert approvals.proposal_revised(proposal_id=done.pk) is False

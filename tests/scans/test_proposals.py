@@ -91,6 +91,39 @@ def test_a_drip_scheduled_in_the_spouses_ira_is_a_required_action_and_a_new_vers
     assert AuditEvent.objects.filter(action="proposal.revise", object_id=str(vea.pk)).count() == 1
 
 
+def test_a_revision_by_a_later_scan_takes_an_approved_proposal_back_to_its_approvers(harvest, time_machine):
+    from django.contrib.auth import get_user_model
+
+    from harvester import approvals
+    from harvester.models import Notification
+    from lots.models import ScheduledPurchase, Security
+
+    time_machine.move_to("2026-12-10 18:00 -05:00", tick=False)  # the approvals re-check on the scan's date
+    w = harvest.world
+    harvest.scan()
+    vea = harvest.open_proposals().get(sell_security__ticker="VEA")
+    approvals.proposal_submit(proposal=vea)
+    approvers = get_user_model().objects.filter(pk__in=approvals.proposal_approvers(vea).user_ids)
+    assert approvers
+    for user in approvers:
+        vea = approvals.proposal_approve(proposal=HarvestProposal.objects.get(pk=vea.pk), user=user, version=1)
+    assert vea.status == "approved"
+    asked_before = Notification.objects.filter(proposal=vea, kind="awaiting_approval").count()
+    # A DRIP in the spouse's IRA now needs pausing: the trade the owners approved is not this one.
+    ScheduledPurchase.objects.create(account=w.alex_ira, security=Security.objects.get(ticker="VEA"), kind="drip",
+                                     frequency="quarterly", start_date=SCAN_DATE - timedelta(days=400))
+    harvest.scan()
+    vea.refresh_from_db()
+    assert (vea.status, vea.version) == ("awaiting_approval", 2)
+    assert AuditEvent.objects.filter(action="proposal.reopen", object_id=str(vea.pk)).count() == 1
+    asked = Notification.objects.filter(proposal=vea, kind="awaiting_approval")
+    assert asked.count() == asked_before + len(approvers)
+    assert set(asked.values_list("user", flat=True)) == {u.pk for u in approvers}
+    # An unchanged re-run asks nobody again.
+    harvest.scan()
+    assert Notification.objects.filter(proposal=vea, kind="awaiting_approval").count() == asked.count()
+
+
 def test_a_drip_already_reinvested_in_the_spouses_ira_blocks_the_harvest(harvest):
     w = harvest.world
     harvest.scan()
