@@ -42,7 +42,10 @@ def lockout_response(request, original_response=None, credentials=None):
         logout(request)
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
     context = {"failure_limit": settings.AXES_FAILURE_LIMIT, "minutes": minutes}
-    return render(request, "registration/locked_out.html", context, status=429)
+    response = render(request, "registration/locked_out.html", context, status=429)
+    if getattr(request, "htmx", False):  # an htmx form (approve): the whole page, not the fragment it asked for
+        response["HX-Retarget"], response["HX-Reswap"] = "body", "innerHTML"
+    return response
 
 
 def _credentials(user) -> dict:

@@ -4,13 +4,14 @@ One APIView per operation, fetched through access_* helpers; decisions call the 
 pages. Invalid transitions answer 409 {"detail": reason, "status": ..., "version": ...}.
 """
 
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import path
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.authentication import SessionAuthentication
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import Throttled, ValidationError
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -232,7 +233,12 @@ class ProposalApprove(ProposalScopedView):
         data.is_valid(raise_exception=True)
         approvals.check_can_decide(request.user, proposal)
         use_session = isinstance(request.successful_authenticator, SessionAuthentication)
-        approvals.password_confirm(request, data.validated_data["password"], use_session=use_session)
+        try:
+            approvals.password_confirm(request, data.validated_data["password"], use_session=use_session)
+        except approvals.PasswordLockedOut:
+            raise Throttled(wait=settings.AXES_COOLOFF_TIME.total_seconds(), detail=(
+                "Too many wrong passwords for this username from your address: password confirmations and "
+                "logins are paused.")) from None
         try:
             approvals.proposal_approve(
                 proposal=proposal,

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.access import access_household
+from accounts.lockout import lockout_response
 from accounts.models import Membership
 from harvester import approvals, notifications
 from harvester.calendar import household_events
@@ -85,6 +86,8 @@ def _run_decision(request, proposal, action, success: str):
     the card is made from that instance instead of reading the proposal again."""
     try:
         current = action()
+    except approvals.PasswordLockedOut:
+        return lockout_response(request)  # signs the session out, 429
     except approvals.ProposalConflict as exc:
         return _decision_response(request, proposal, status=409, error=exc.reason)
     except PermissionDenied as exc:

@@ -65,6 +65,11 @@ class PasswordRequired(PermissionDenied):
     """Approving needs a password confirmation within the last 10 minutes."""
 
 
+class PasswordLockedOut(Exception):
+    """Too many wrong passwords: the confirmation counts towards the login lockout (accounts/lockout.py),
+    like a wrong password at the login, so it cannot be used to guess the password instead."""
+
+
 # ---- access
 
 
@@ -164,12 +169,20 @@ def password_recently_confirmed(request) -> bool:
 
 def password_confirm(request, password: str | None, *, use_session: bool = True) -> None:
     """Pass when the session confirmed the password in the last 10 minutes, or `password` is right (and
-    remember that in the session). Raise PasswordRequired otherwise. A second factor comes later."""
+    remember that in the session). Raise PasswordRequired otherwise. A wrong password counts towards the
+    login lockout (AXES_FAILURE_LIMIT for the username from this address); while the user is locked out
+    from here, or when this wrong password locks them out, raise PasswordLockedOut without checking it."""
+    from accounts.lockout import count_failure, is_locked_out
+
     if use_session and password_recently_confirmed(request):
         return
     if not password:
         raise PasswordRequired("Confirm your password to approve (asked once every 10 minutes).")
+    if is_locked_out(request, request.user):
+        raise PasswordLockedOut()
     if not request.user.check_password(password):
+        if count_failure(request, request.user):
+            raise PasswordLockedOut()
         raise PasswordRequired("That password is not right. Confirm your password to approve.")
     if use_session and hasattr(request, "session"):
         request.session[PASSWORD_SESSION_KEY] = {"user": request.user.pk, "at": timezone.now().isoformat()}

@@ -79,6 +79,39 @@ def test_approving_asks_for_the_password_once_every_ten_minutes(world, policy, c
     assert status(q) == "approved"
 
 
+def test_wrong_passwords_at_approval_count_towards_the_login_lockout(world, policy, client, settings):
+    settings.AXES_FAILURE_LIMIT = 3
+    p = make_proposal(world, world.alex_ind)
+    sign_in(client, world.alex)
+    url = f"/proposals/{p.pk}/approve/"
+    for _ in range(2):
+        assert client.post(url, {"version": 1, "password": "guess"}, **HTMX).status_code == 403
+    locked = client.post(url, {"version": 1, "password": "guess"}, **HTMX)  # the third: locked out, signed out
+    assert locked.status_code == 429 and "Login paused" in locked.content.decode()
+    assert (locked["HX-Retarget"], locked["HX-Reswap"]) == ("body", "innerHTML")
+    assert client.get("/inbox/").status_code == 302  # the session ended
+    assert AuditEvent.objects.filter(action="auth.lockout").count() == 1
+    # The right password no longer helps, at the login or at an approval (a new session from here)
+    assert client.post("/login/", {"username": "alex", "password": "pw-alex"}).status_code == 429
+    sign_in(client, world.alex)
+    assert client.post(url, {"version": 1, "password": "pw-alex"}).status_code == 429
+    assert status(p) == "awaiting_approval" and not Approval.objects.exists()
+
+
+def test_the_api_answers_429_to_password_guessing(world, policy, settings):
+    settings.AXES_FAILURE_LIMIT = 2
+    p = make_proposal(world, world.alex_ind)
+    api = APIClient()
+    api.force_authenticate(world.alex)
+    url = f"/api/proposals/{p.pk}/approve/"
+    assert api.post(url, {"version": 1, "password": "guess"}, format="json").status_code == 403
+    locked = api.post(url, {"version": 1, "password": "guess"}, format="json")
+    assert locked.status_code == 429 and locked.json()["code"] == "throttled"
+    assert int(locked["Retry-After"]) == settings.AXES_COOLOFF_TIME.total_seconds()
+    assert api.post(url, {"version": 1, "password": "pw-alex"}, format="json").status_code == 429
+    assert status(p) == "awaiting_approval"
+
+
 def test_the_password_confirmation_lapses_after_ten_minutes(world, policy, client, time_machine):
     from django.utils import timezone
 

@@ -54,3 +54,24 @@ def test_both_owners_approve_a_joint_harvest_in_the_browser(world, live_server, 
     assert AuditEvent.objects.filter(action="proposal.approve", object_id=str(p.pk)).count() == 2
     page.goto(f"{base}/proposals/{p.pk}/")
     assert page.locator("#decisions tbody tr").count() == 2
+
+
+def test_guessing_the_password_at_an_approval_signs_the_session_out(world, live_server, page, settings):
+    settings.AXES_FAILURE_LIMIT = 2
+    acknowledged_policy(world)
+    p = make_proposal(world, world.alex_ind)
+    base = live_server.url
+    card = f"#proposal-{p.pk}"
+    login(page, base, "alex")
+    page.goto(f"{base}/inbox/")
+    page.fill(f"{card} input[name=password]", "a-guess")
+    page.click(f"{card} button[name=approve]")
+    page.wait_for_selector(f"{card} .error")  # refused in place
+    page.fill(f"{card} input[name=password]", "another-guess")
+    page.click(f"{card} button[name=approve]")
+    # the second wrong password: the page says logins are paused, in place of the inbox
+    page.wait_for_selector("#locked-out")
+    assert "Login paused" in page.inner_text("body") and page.locator(card).count() == 0
+    page.goto(f"{base}/inbox/")
+    page.wait_for_url(f"{base}/login/**")  # signed out
+    assert HarvestProposal.objects.get(pk=p.pk).status == "awaiting_approval"
