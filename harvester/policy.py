@@ -10,6 +10,7 @@ account owners), connected in HarvesterConfig.ready().
 
 from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Q
@@ -322,10 +323,16 @@ def audit_login(sender, request, user, **kwargs):
 
 
 def audit_login_failed(sender, credentials, request=None, **kwargs):
-    username = str(credentials.get("username", ""))[:150]
+    """A wrong password (or code) for a username. The username is recorded only when it names a user: what
+    was typed into the username field may be a password, and the audit log keeps it for good."""
+    User = get_user_model()
+    typed = str(credentials.get(User.USERNAME_FIELD) or credentials.get("username") or "")
+    user = User.objects.filter(**{User.USERNAME_FIELD: typed}).first() if typed else None
+    username = user.get_username() if user else None
+    where = {"path": request.path[:200]} if request is not None else {}
     with transaction.atomic():
-        audit_record(action="auth.login_failed", summary=f"Failed login as {username!r}", request=request,
-                     after={"username": username})
+        audit_record(action="auth.login_failed", obj=user, request=request, after={"username": username, **where},
+                     summary=f"Failed login as {username!r}" if user else "Failed login with an unknown username")
 
 
 def audit_membership_saved(sender, instance: Membership, created: bool, raw: bool = False, **kwargs):

@@ -22,8 +22,18 @@ def test_logins_and_failed_logins_are_audited_with_the_ip(world, client):
     client.post("/login/", {"username": "alex", "password": "pw-alex"}, REMOTE_ADDR="198.51.100.7")
     failed = AuditEvent.objects.get(action="auth.login_failed")
     assert failed.actor is None and failed.ip == "198.51.100.7" and "alex" in failed.summary
+    assert failed.after == {"username": "alex", "path": "/login/"} and failed.object_id == str(world.alex.pk)
     ok = AuditEvent.objects.get(action="auth.login")
     assert ok.actor == world.alex and ok.ip == "198.51.100.7"
+
+
+def test_a_failed_login_with_an_unknown_username_does_not_keep_what_was_typed(world, client):
+    # A password typed into the username field must not stay in the append-only audit log.
+    client.post("/login/", {"username": "Secret-pw-1", "password": "alex"}, REMOTE_ADDR="198.51.100.7")
+    failed = AuditEvent.objects.get(action="auth.login_failed")
+    assert failed.summary == "Failed login with an unknown username" and failed.ip == "198.51.100.7"
+    assert failed.after == {"username": None, "path": "/login/"} and not failed.object_id
+    assert not AuditEvent.objects.filter(summary__icontains="secret-pw").exists()
 
 
 def test_membership_and_trustee_changes_are_audited(world, django_user_model):
