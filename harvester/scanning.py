@@ -29,7 +29,6 @@ from functools import lru_cache
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
-import psycopg
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
 from django.db.models import Count, F
@@ -49,6 +48,7 @@ from harvester.models import (
     ScanChunk,
 )
 from harvester.rawsql import fetch as _fetch
+from harvester.rawsql import pg_insert, pg_update
 from harvester.rawsql import sqlite_date as _sqlite_date
 from harvester.rawsql import sqlite_decimal as _sqlite_decimal
 from harvester.rawsql import sqlite_number as _sqlite_number
@@ -590,16 +590,13 @@ def _audit_many(events: list[AuditEvent]) -> None:
         AuditEvent.objects.bulk_create(events, batch_size=1000)
         return
     now = timezone.now()
-    _pg_insert(AuditEvent._meta.db_table, _AUDIT_COLUMNS, [
+    pg_insert(AuditEvent._meta.db_table, _AUDIT_COLUMNS, [
         (e.household_id, e.actor_id, e.at or now, e.ip, e.action, e.object_type, e.object_id, e.summary,
          _json_or_null(e.before), _json_or_null(e.after)) for e in events
     ])
 
 
-# PostgreSQL writes of a chunk: one statement per table, every column one array parameter sent in binary
-# through a server-side-binding cursor. Django's bulk_create sends the same arrays through its client-side
-# cursor, which quotes each element of each array with a regular expression in Python: for a chunk's
-# proposals (kilobytes of JSON each) that cost more than scanning them.
+# PostgreSQL writes of a chunk: one statement per table (harvester.rawsql.pg_insert, pg_update).
 _AUDIT_COLUMNS = (("household_id", "bigint"), ("actor_id", "bigint"), ("at", "timestamptz"), ("ip", "inet"),
                   ("action", "text"), ("object_type", "text"), ("object_id", "text"), ("summary", "text"),
                   ("before", "jsonb"), ("after", "jsonb"))
@@ -616,33 +613,6 @@ _PROPOSAL_COLUMNS = (("household_id", "bigint"), ("scan_id", "bigint"), ("policy
 
 def _json_or_null(value) -> str | None:
     return None if value is None else json.dumps(value)  # a JSONField's None is SQL NULL, not JSON null
-
-
-def _pg_arrays(columns, rows) -> tuple[str, str, list]:
-    """(column list, SELECT list, parameters) of `rows` read through unnest(): JSON travels as text and
-    is cast per element, every other column as an array of its own type."""
-    names = ", ".join(name for name, _ in columns)
-    arrays = ", ".join(f"%b::{'text' if kind == 'jsonb' else kind}[]" for _, kind in columns)
-    select = ", ".join(f"v.{name}::jsonb AS {name}" if kind == "jsonb" else f"v.{name}" for name, kind in columns)
-    return names, f"SELECT {select} FROM unnest({arrays}) AS v({names})", [list(c) for c in zip(*rows, strict=True)]
-
-
-def _pg_insert(table: str, columns, rows: list[tuple], returning: str = "") -> list[tuple]:
-    """INSERT `rows` (tuples in the order of `columns`: (name, PostgreSQL type)) in one statement."""
-    names, select, params = _pg_arrays(columns, rows)
-    sql = f"INSERT INTO {table} ({names}) {select}" + (f" RETURNING {returning}" if returning else "")
-    with psycopg.Cursor(connection.connection) as cursor:  # the connection and transaction Django holds
-        cursor.execute(sql, params, prepare=False)  # not prepared: safe behind a transaction-mode pooler
-        return cursor.fetchall() if returning else []
-
-
-def _pg_update(table: str, columns, rows: list[tuple]) -> None:
-    """UPDATE the rows whose id is the first column of each of `rows` to the other columns' values."""
-    names, select, params = _pg_arrays(columns, rows)
-    assignments = ", ".join(f"{name} = u.{name}" for name, _ in columns[1:])
-    with psycopg.Cursor(connection.connection) as cursor:
-        cursor.execute(f"UPDATE {table} t SET {assignments} FROM ({select}) u WHERE t.id = u.id", params,
-                       prepare=False)
 
 
 def _event(action: str, household_id: int, pk: int, summary: str, **states) -> AuditEvent:
@@ -758,7 +728,7 @@ def _proposals_create(scan: HarvestScan, rows: list[tuple], *, now) -> list[int]
                                    **values) for h, policy, values, _, expires in rows]
         HarvestProposal.objects.bulk_create(created, batch_size=500)
         return [p.pk for p in created]
-    inserted = _pg_insert(HarvestProposal._meta.db_table, _PROPOSAL_COLUMNS, [
+    inserted = pg_insert(HarvestProposal._meta.db_table, _PROPOSAL_COLUMNS, [
         (h, scan.pk, policy.pk if policy is not None else None, v["kind"], Status.PROPOSED.value, 1, v["fingerprint"],
          v["account_id"], v["sell_security_id"], v["buy_security_id"], *_figures(v, texts), "", expires, now, now)
         for h, policy, v, texts, expires in rows
@@ -776,7 +746,7 @@ def _proposals_refresh(rows: list[tuple], *, now) -> None:
         return
     columns = (("id", "bigint"), *((n, _FIGURE_TYPES[n]) for n in FIGURE_FIELDS), ("version", "integer"),
                ("updated_at", "timestamptz"))
-    _pg_update(HarvestProposal._meta.db_table, columns,
+    pg_update(HarvestProposal._meta.db_table, columns,
                [(pk, *_figures(values, texts), version, now) for pk, version, values, texts in rows])
 
 

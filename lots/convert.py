@@ -57,65 +57,69 @@ def transaction_to_engine(txn: Transaction, account_method: str) -> engine.Trade
     )
 
 
-def result_to_rows(result: engine.Result, *, securities: dict[str, Security]) -> tuple[list, list, list]:
-    """Engine result -> unsaved Lot, Disposal and (disposal-index, WashSaleAdjustment) rows."""
+# The derived tables' columns (name, PostgreSQL type) in the order of the tuples of result_rows(); the
+# ledger writes them with harvester.rawsql.pg_insert on PostgreSQL. A disposal's id is set by the writer.
+LOT_COLUMNS = (
+    ("account_id", "bigint"), ("security_id", "bigint"), ("origin_id", "bigint"), ("piece", "smallint"),
+    ("quantity", "numeric"), ("cost_basis", "numeric"), ("wash_sale_adjustment", "numeric"),
+    ("acquired_date", "date"), ("holding_period_start", "date"),
+)
+DISPOSAL_COLUMNS = (
+    ("account_id", "bigint"), ("security_id", "bigint"), ("sale_id", "bigint"), ("origin_id", "bigint"),
+    ("quantity", "numeric"), ("date_acquired", "date"), ("date_sold", "date"), ("proceeds", "numeric"),
+    ("cost_basis", "numeric"), ("disallowed", "numeric"), ("code", "text"), ("gain_loss", "numeric"),
+    ("term", "text"), ("holding_period_start", "date"), ("wash_basis_adjustment", "numeric"),
+    ("tax_year", "smallint"), ("reportable", "boolean"),
+)
+ADJUSTMENT_COLUMNS = (
+    ("disposal_id", "bigint"), ("replacement_id", "bigint"), ("replacement_account_id", "bigint"),
+    ("quantity", "numeric"), ("disallowed", "numeric"), ("kind", "text"), ("identity_group", "text"),
+)
+
+
+def result_rows(result: engine.Result, *, security_ids: dict[str, int]) -> tuple[list, list, list]:
+    """Engine result -> the rows of Lot, Disposal and WashSaleAdjustment as tuples in the order of
+    LOT_COLUMNS, DISPOSAL_COLUMNS and ADJUSTMENT_COLUMNS; an adjustment's disposal_id is the index of its
+    disposal in the disposals (the writer gives the disposals their ids). The pieces of one buy that are
+    still open are numbered 0, 1, ... in the engine's order."""
     lots = []
     pieces: dict[str, int] = {}
     for ol in result.open_lots:
         piece = pieces[ol.buy_trade] = pieces.get(ol.buy_trade, -1) + 1
-        lots.append(
-            Lot(
-                account_id=int(ol.account),
-                security=securities[ol.ticker],
-                origin_id=int(ol.buy_trade),
-                piece=piece,
-                quantity=ol.qty,
-                cost_basis=ol.adjusted_basis,
-                wash_sale_adjustment=ol.wash_sale_adjustment,
-                acquired_date=ol.acquired_date,
-                holding_period_start=ol.holding_period_start,
-            )
-        )
+        lots.append((int(ol.account), security_ids[ol.ticker], int(ol.buy_trade), piece, ol.qty, ol.adjusted_basis,
+                     ol.wash_sale_adjustment, ol.acquired_date, ol.holding_period_start))
     disposals = []
     by_key: dict[tuple[str, str], int] = {}
     for sale in result.sales:
         by_key[(sale.sell_trade, sale.buy_trade)] = len(disposals)
-        disposals.append(
-            Disposal(
-                account_id=int(sale.account),
-                security=securities[sale.ticker],
-                sale_id=int(sale.sell_trade),
-                origin_id=int(sale.buy_trade),
-                quantity=sale.qty,
-                date_acquired=sale.date_acquired,
-                date_sold=sale.date_sold,
-                proceeds=sale.proceeds,
-                cost_basis=sale.cost_basis,
-                disallowed=sale.wash_sale_disallowed,
-                code=sale.code,
-                gain_loss=sale.gain_loss,
-                term=sale.term,
-                holding_period_start=sale.holding_period_start,
-                wash_basis_adjustment=sale.wash_basis_adjustment,
-                tax_year=sale.tax_year,
-                reportable=sale.reportable,
-            )
-        )
+        disposals.append((
+            int(sale.account), security_ids[sale.ticker], int(sale.sell_trade), int(sale.buy_trade), sale.qty,
+            sale.date_acquired, sale.date_sold, sale.proceeds, sale.cost_basis, sale.wash_sale_disallowed, sale.code,
+            sale.gain_loss, sale.term, sale.holding_period_start, sale.wash_basis_adjustment, sale.tax_year,
+            sale.reportable,
+        ))
     adjustments = [
-        (
-            by_key[(adj.sell_trade, adj.buy_trade)],
-            WashSaleAdjustment(
-                replacement_id=int(adj.replacement_trade),
-                replacement_account_id=int(adj.replacement_account),
-                quantity=adj.qty,
-                disallowed=adj.disallowed,
-                kind=adj.kind,
-                identity_group=adj.group,
-            ),
-        )
+        (by_key[(adj.sell_trade, adj.buy_trade)], int(adj.replacement_trade), int(adj.replacement_account), adj.qty,
+         adj.disallowed, adj.kind, adj.group)
         for adj in result.adjustments
     ]
     return lots, disposals, adjustments
+
+
+def _names(columns) -> tuple[str, ...]:
+    return tuple(name for name, _ in columns)
+
+
+def result_to_rows(result: engine.Result, *, securities: dict[str, Security]) -> tuple[list, list, list]:
+    """Engine result -> unsaved Lot, Disposal and (disposal index, WashSaleAdjustment) instances."""
+    lots, disposals, adjustments = result_rows(result, security_ids={t: s.pk for t, s in securities.items()})
+    lot_names, disposal_names, adjustment_names = _names(LOT_COLUMNS), _names(DISPOSAL_COLUMNS), _names(
+        ADJUSTMENT_COLUMNS[1:])
+    return (
+        [Lot(**dict(zip(lot_names, row, strict=True))) for row in lots],
+        [Disposal(**dict(zip(disposal_names, row, strict=True))) for row in disposals],
+        [(row[0], WashSaleAdjustment(**dict(zip(adjustment_names, row[1:], strict=True)))) for row in adjustments],
+    )
 
 
 def disposal_to_sale(d: Disposal) -> engine.Sale:

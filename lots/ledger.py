@@ -7,11 +7,12 @@ is idempotent (same trades -> same rows) and atomic (readers never see a half-wr
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from accounts.models import Account, Household
+from harvester.rawsql import fetch, pg_copy
 from lots import convert, engine
-from lots.models import Disposal, Lot, Security, Transaction
+from lots.models import Disposal, Lot, Security, Transaction, WashSaleAdjustment
 
 
 @dataclass(frozen=True)
@@ -57,24 +58,56 @@ def ledger_recompute(*, household_id: int) -> LedgerSummary:
     engine_accounts, trades, identity, securities = ledger_inputs(household)
     result = engine.compute(engine_accounts, trades, identity=identity)
 
-    Lot.objects.filter(account__household=household).delete()
-    Disposal.objects.filter(account__household=household).delete()  # cascades to adjustments
+    _delete_derived(household.pk)
+    (_write_postgresql if connection.vendor == "postgresql" else _write_orm)(result, securities)
+    return LedgerSummary(
+        household_id=household.pk,
+        trades=len(trades),
+        open_lots=len(result.open_lots),
+        disposals=len(result.sales),
+        adjustments=len(result.adjustments),
+        disallowed=sum((s.wash_sale_disallowed for s in result.sales), Decimal("0")),
+    )
+
+
+def _delete_derived(household_id: int) -> None:
+    """Delete the household's lots, disposals and wash-sale adjustments: three DELETE statements. (The ORM's
+    delete of the disposals reads every one of them into a model instance to cascade to the adjustments,
+    in batches: most of the time of replacing a large ledger.)"""
+    accounts = f"SELECT id FROM {Account._meta.db_table} WHERE household_id = %s"
+    disposals = f"SELECT id FROM {Disposal._meta.db_table} WHERE account_id IN ({accounts})"
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {WashSaleAdjustment._meta.db_table} WHERE disposal_id IN ({disposals})",
+                       [household_id])
+        cursor.execute(f"DELETE FROM {Disposal._meta.db_table} WHERE account_id IN ({accounts})", [household_id])
+        cursor.execute(f"DELETE FROM {Lot._meta.db_table} WHERE account_id IN ({accounts})", [household_id])
+
+
+def _write_orm(result: engine.Result, securities: dict) -> None:
+    """The derived rows through bulk_create (SQLite, the embedded default)."""
     lots, disposals, adjustments = convert.result_to_rows(result, securities=securities)
     Lot.objects.bulk_create(lots, batch_size=1000)
     Disposal.objects.bulk_create(disposals, batch_size=1000)
     for index, adjustment in adjustments:
         adjustment.disposal = disposals[index]
-    from lots.models import WashSaleAdjustment
-
     WashSaleAdjustment.objects.bulk_create([a for _, a in adjustments], batch_size=1000)
-    return LedgerSummary(
-        household_id=household.pk,
-        trades=len(trades),
-        open_lots=len(lots),
-        disposals=len(disposals),
-        adjustments=len(adjustments),
-        disallowed=sum((d.disallowed for d in disposals), Decimal("0")),
-    )
+
+
+def _write_postgresql(result: engine.Result, securities: dict) -> None:
+    """The derived rows with one COPY per table (harvester.rawsql.pg_copy): bulk_create's quoting of each
+    value took most of a large recompute. The disposals' ids are drawn from their sequence first, so the
+    adjustments can name their disposal without reading the ids back."""
+    lots, disposals, adjustments = convert.result_rows(
+        result, security_ids={ticker: s.pk for ticker, s in securities.items()})
+    pg_copy(Lot._meta.db_table, convert.LOT_COLUMNS, lots)
+    if not disposals:
+        return
+    ids = [row[0] for row in fetch("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                                   [Disposal._meta.db_table, len(disposals)])]
+    pg_copy(Disposal._meta.db_table, (("id", "bigint"), *convert.DISPOSAL_COLUMNS),
+              [(pk, *row) for pk, row in zip(ids, disposals, strict=True)])
+    pg_copy(WashSaleAdjustment._meta.db_table, convert.ADJUSTMENT_COLUMNS,
+              [(ids[row[0]], *row[1:]) for row in adjustments])
 
 
 def ledger_recompute_on_commit(household_id: int) -> None:
