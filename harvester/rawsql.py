@@ -5,6 +5,8 @@ than the database took to answer it (harvest scans, dashboard partials)."""
 
 import decimal
 import time
+from collections.abc import Callable
+from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 
@@ -61,10 +63,8 @@ def prepared(sql: str, params: list) -> list[tuple]:
     took as long as running). Django's cursors bind parameters client-side and never prepare, so this
     takes psycopg's own cursor on Django's connection, with Django's error translation, and logs the query
     where Django logs its own (DEBUG, CaptureQueriesContext). PostgreSQL only."""
-    connection.ensure_connection()
-    raw = connection.connection
-    started = time.monotonic()
-    with connection.wrap_database_errors, psycopg.Cursor(raw) as cursor:
+    with _psycopg_cursor(lambda: f"{sql} -- {params!r}") as cursor:
+        raw = cursor.connection
         if raw.prepare_threshold is None:  # Django's setting: psycopg then prepares nothing, even when asked.
             raw.prepare_threshold = _PREPARE_WHEN_ASKED  # Django's own cursors still never prepare (client-side).
             # Plan it once for any parameters: PostgreSQL would otherwise plan each execution anew (its
@@ -72,10 +72,7 @@ def prepared(sql: str, params: list) -> list[tuple]:
             # statements follow this setting, and only these are prepared.
             cursor.execute("SET plan_cache_mode = force_generic_plan", prepare=False)
         cursor.execute(sql, params, prepare=True)
-        rows = cursor.fetchall()
-    if connection.queries_logged:
-        connection.queries_log.append({"sql": f"{sql} -- {params!r}", "time": f"{time.monotonic() - started:.3f}"})
-    return rows
+        return cursor.fetchall()
 
 
 # ---- writes: many rows in one statement (PostgreSQL)
@@ -116,28 +113,28 @@ def pg_update(table: str, columns, rows: list[tuple]) -> None:
 def pg_copy(table: str, columns, rows) -> None:
     """COPY `rows` (tuples in the order of `columns`) into `table`: the fastest load PostgreSQL has, for
     rows whose ids the caller knows or does not need (psycopg formats each row in C)."""
-    names = ", ".join(name for name, _ in columns)
-    connection.ensure_connection()
-    started = time.monotonic()
-    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
-        with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-            write = copy.write_row
-            for row in rows:
-                write(row)
-    if connection.queries_logged:
-        connection.queries_log.append({"sql": f"COPY {table} ({names}) FROM STDIN",
-                                       "time": f"{time.monotonic() - started:.3f}"})
+    sql = f"COPY {table} ({', '.join(name for name, _ in columns)}) FROM STDIN"
+    with _psycopg_cursor(lambda: sql) as cursor, cursor.copy(sql) as copy:
+        write = copy.write_row
+        for row in rows:
+            write(row)
 
 
 def _execute(sql: str, params: list, *, fetch: bool) -> list[tuple]:
-    """Run one statement on psycopg's cursor with Django's error translation (a lost server raises Django's
-    OperationalError, which the callers' retries catch) and its query log. Not prepared: each is run once,
-    and a transaction-mode pooler could not keep it."""
+    """Run one statement, not prepared: each is run once, and a transaction-mode pooler could not keep it."""
+    with _psycopg_cursor(lambda: sql) as cursor:
+        cursor.execute(sql, params, prepare=False)
+        return cursor.fetchall() if fetch else []
+
+
+@contextmanager
+def _psycopg_cursor(logged: Callable[[], str]):
+    """psycopg's own cursor on the connection and transaction Django holds, with Django's error translation
+    (a lost server raises Django's OperationalError, which the callers' retries catch); the statement,
+    `logged()`, goes where Django logs its own queries (DEBUG, CaptureQueriesContext)."""
     connection.ensure_connection()
     started = time.monotonic()
     with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
-        cursor.execute(sql, params, prepare=False)
-        rows = cursor.fetchall() if fetch else []
+        yield cursor
     if connection.queries_logged:
-        connection.queries_log.append({"sql": sql, "time": f"{time.monotonic() - started:.3f}"})
-    return rows
+        connection.queries_log.append({"sql": logged(), "time": f"{time.monotonic() - started:.3f}"})

@@ -835,6 +835,11 @@ SMALLEST_SPLIT_CHUNK = 50  # households: a chunk is not made smaller than this t
 SUBMIT_BATCH = 500  # new proposals per approvals-flow task after a scan (_submit_on_commit)
 
 
+def firm_households():
+    """The households a firm-wide scan covers: those with a harvest policy."""
+    return Household.objects.filter(policies__isnull=False).distinct()
+
+
 def chunk_size(households: int) -> int:
     """Households per chunk for a firm-wide scan of `households`: SCAN_CHUNK_SIZE at most, less when that
     leaves fewer than SCAN_MIN_CHUNKS chunks, but not below 50 households for that."""
@@ -850,9 +855,7 @@ def scan_fan_out(*, scan_id: int) -> dict:
 
     scan = HarvestScan.objects.select_for_update().get(pk=scan_id)
     if not scan.chunks.exists() and scan.status == HarvestScan.Status.QUEUED:
-        ids = list(
-            Household.objects.filter(policies__isnull=False).distinct().order_by("pk").values_list("pk", flat=True)
-        )
+        ids = list(firm_households().order_by("pk").values_list("pk", flat=True))
         size = chunk_size(len(ids))
         ScanChunk.objects.bulk_create(
             [ScanChunk(scan=scan, index=i // size, household_ids=ids[i : i + size]) for i in range(0, len(ids), size)]

@@ -105,9 +105,9 @@ def _write_postgresql(result: engine.Result, securities: dict) -> None:
     ids = [row[0] for row in fetch("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
                                    [Disposal._meta.db_table, len(disposals)])]
     pg_copy(Disposal._meta.db_table, (("id", "bigint"), *convert.DISPOSAL_COLUMNS),
-              [(pk, *row) for pk, row in zip(ids, disposals, strict=True)])
+            [(pk, *row) for pk, row in zip(ids, disposals, strict=True)])
     pg_copy(WashSaleAdjustment._meta.db_table, convert.ADJUSTMENT_COLUMNS,
-              [(ids[row[0]], *row[1:]) for row in adjustments])
+            [(ids[row[0]], *row[1:]) for row in adjustments])
 
 
 def ledger_recompute_on_commit(household_id: int) -> None:

@@ -104,9 +104,9 @@ class Command(BaseCommand):
 
         read_s, read_rows = plain_read(as_of)
         self.say(f"(a) plain read of the open lots and latest prices: {read_rows:,} rows in {read_s:.3f} s")
-        from harvester.scanning import chunk_size
+        from harvester.scanning import chunk_size, firm_households
 
-        scanned = Household.objects.filter(policies__isnull=False).distinct().count()
+        scanned = firm_households().count()
         size = chunk_size(scanned)
         self.say(f"    {scanned:,} households in chunks of {size} (SCAN_CHUNK_SIZE={settings.SCAN_CHUNK_SIZE}, "
                  f"SCAN_MIN_CHUNKS={settings.SCAN_MIN_CHUNKS}): {-(-scanned // size)} chunks; load average "
